@@ -1,0 +1,6 @@
+"""Every blueprint the portal serves, in one list (each area adds its own)."""
+
+from portal.accounts.views import bp as accounts_bp
+from portal.main.views import bp as main_bp
+
+BLUEPRINTS = [main_bp, accounts_bp]

@@ -1,0 +1,5 @@
+"""`flask --app wsgi ...` command groups (each area adds its own)."""
+
+from portal.accounts.cli import accounts_cli
+
+COMMAND_GROUPS = [accounts_cli]

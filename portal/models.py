@@ -1,0 +1,27 @@
+"""Every area's models, imported together so the metadata is complete."""
+
+from portal.accounts.models import (  # noqa: F401
+    AuditEvent,
+    PortalUser,
+    RoleAssignment,
+    UserSession,
+)
+from portal.contacts.models import ContactProblem  # noqa: F401
+from portal.delivery.models import Attempt, Delivery, OptOut  # noqa: F401
+from portal.directory.models import (  # noqa: F401
+    Building,
+    ContactPoint,
+    Guardian,
+    GuardianLink,
+    ImportRun,
+    StaffMember,
+    Student,
+)
+from portal.district_settings import DistrictSetting  # noqa: F401
+from portal.messaging.models import (  # noqa: F401
+    Approval,
+    Message,
+    MessageVariant,
+    NoticeRecord,
+    Recording,
+)
