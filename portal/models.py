@@ -6,6 +6,12 @@ from portal.accounts.models import (  # noqa: F401
     RoleAssignment,
     UserSession,
 )
+from portal.attendance.models import (  # noqa: F401
+    Absence,
+    AttendanceRun,
+    AttendanceTemplate,
+    TtsClip,
+)
 from portal.contacts.models import ContactProblem  # noqa: F401
 from portal.delivery.models import Attempt, Delivery, OptOut  # noqa: F401
 from portal.directory.models import (  # noqa: F401
