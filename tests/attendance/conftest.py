@@ -1,0 +1,31 @@
+"""Fixtures for the attendance tests: a faked Google TTS endpoint, no waits."""
+
+import base64
+import re
+
+import pytest
+import responses
+
+GTTS_URL = re.compile(r"https://translate\.google\.com/_/TranslateWebserverUi/.*")
+FAKE_MP3 = b"ID3\x03\x00fake-mp3-frames"
+
+
+def gtts_body(audio: bytes = FAKE_MP3) -> str:
+    """A batchexecute reply the way gTTS parses it, carrying `audio`."""
+    encoded = base64.b64encode(audio).decode("ascii")
+    return ')]}\'\n\n[["wrb.fr","jQ1olc","[\\"' + encoded + '\\"]",null]]\n'
+
+
+@pytest.fixture
+def google_tts():
+    """Google's TTS endpoint stood in for at the HTTP layer (responses)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, GTTS_URL, body=gtts_body(), status=200)
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff_waits(app, monkeypatch):
+    """Retries happen as in production, without the seconds between them."""
+    monkeypatch.setitem(app.config, "TTS_RETRY_DELAYS", (0, 0))
+    monkeypatch.setitem(app.config, "TTS_ENGINE", "gtts")
