@@ -19,6 +19,11 @@ DEFAULTS: dict[str, object] = {
     "notice_ssc_receptionist": ["ssc-reception@district.example"],
     "notice_hr": ["hr@district.example"],
     "unexcused_codes": ["U", "UA", "UNX"],
+    # Attendance calls: local time per building (code -> "HH:MM" overrides
+    # the district-wide time), and whether texts go too.
+    "attendance_call_time": "09:30",
+    "attendance_call_times": {},
+    "attendance_sms": False,
     "district_contact": "the district office at (253) 555-0100",
     "training_required_to_compose": False,
 }
