@@ -1,10 +1,16 @@
 """Every area's models, imported together so the metadata is complete."""
 
+from portal.accounts.history import AccessChange  # noqa: F401
 from portal.accounts.models import (  # noqa: F401
     AuditEvent,
     PortalUser,
     RoleAssignment,
     UserSession,
+)
+from portal.accounts.requests import AccountRequest  # noqa: F401
+from portal.accounts.training import (  # noqa: F401
+    TrainingAttendance,
+    TrainingSession,
 )
 from portal.attendance.models import (  # noqa: F401
     Absence,

@@ -6,7 +6,9 @@ import logging
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import DDL, select, text
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import AuditEvent
 from portal.extensions import db
@@ -73,6 +75,53 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+class AppendOnlyError(RuntimeError):
+    """Something tried to change or remove an audit row."""
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _refuse_audit_edits(session, _flush_context, _instances) -> None:
+    """The portal only ever adds audit rows; an edit or delete is a bug."""
+    for row in session.deleted:
+        if isinstance(row, AuditEvent):
+            raise AppendOnlyError(f"audit row {row.id} may not be deleted")
+    for row in session.dirty:
+        if isinstance(row, AuditEvent) and session.is_modified(row):
+            raise AppendOnlyError(f"audit row {row.id} may not be changed")
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_bulk_edits(state) -> None:
+    """Bulk ORM UPDATE/DELETE statements on audit rows are refused too."""
+    if not (state.is_update or state.is_delete):
+        return
+    if any(m.class_ is AuditEvent for m in state.all_mappers):
+        raise AppendOnlyError("audit rows may not be changed or deleted")
+
+
+# PostgreSQL refuses row edits itself as well (TRUNCATE, which the tests use
+# between tests, is not a row-level event and is not blocked). The same DDL
+# is in migration 0006_accounts.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_event rows are append-only (% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
+"""
+
+for _ddl in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+    sa_event.listen(
+        AuditEvent.__table__,
+        "after_create",
+        DDL(_ddl.replace("%", "%%")).execute_if(dialect="postgresql"),
+    )
 
 
 def verify_chain() -> list[int]:
