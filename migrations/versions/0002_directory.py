@@ -3,8 +3,8 @@
 Revision ID: 0002_directory
 Revises: 0001_foundation
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0002_directory'
@@ -14,8 +14,19 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Hash of the imported values, so an unchanged building is not rewritten.
+    with op.batch_alter_table('building') as batch:
+        batch.add_column(sa.Column('row_hash', sa.String(length=64), nullable=True))
+    # Warnings of an import run (ignored columns, unknown languages...).
+    with op.batch_alter_table('import_run') as batch:
+        batch.add_column(
+            sa.Column('warnings', sa.JSON(), nullable=False,
+                      server_default=sa.text("'[]'"))
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('building') as batch:
+        batch.drop_column('row_hash')
+    with op.batch_alter_table('import_run') as batch:
+        batch.drop_column('warnings')

@@ -1,0 +1,192 @@
+"""Reading one CSV export and finding its structural problems.
+
+A structural problem (bytes that are not UTF-8, a NUL, a missing column, a
+row of the wrong width, a line break or formula inside a field, a field
+over its length) rejects the whole import. Each is reported as
+`file:line: column: reason`, with the line where the row starts.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_PROBLEMS_PER_FILE = 500
+DEFAULT_LIMIT = 200
+# A value starting like this would run as a formula when the CSV is opened
+# in a spreadsheet; phone columns may start with "+" (country code).
+FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
+PHONE_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One export file: its columns, which are required, and their lengths."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    limits: dict[str, int] = field(default_factory=dict)
+    phone_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.reason}"
+
+
+@dataclass
+class ReadResult:
+    """Rows as tuples in `spec.columns` order, each with its line number."""
+
+    rows: list[tuple[int, tuple[str, ...]]]
+    problems: list[Problem]
+    warnings: list[str]
+
+
+def read_file(path: Path, spec: FileSpec) -> ReadResult:
+    """Read and check one CSV file; rows are only usable if no problems."""
+    data = path.read_bytes()
+    problems = _byte_problems(data, spec.name)
+    if problems:
+        return ReadResult([], problems, [])
+    text = data.decode("utf-8-sig")
+    return _parse(text, spec)
+
+
+def _byte_problems(data: bytes, name: str) -> list[Problem]:
+    """Encoding-level problems: UTF-16, NUL bytes, bytes that are not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return [Problem(name, 1, "-", "file is UTF-16; save it as UTF-8")]
+    problems = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if b"\x00" in line:
+            problems.append(Problem(name, number, "-", "contains a NUL byte"))
+        problems.extend(_undecodable(line, number, name))
+        if b"\xef\xbb\xbf" in line and not (number == 1 and line.index(b"\xef") == 0):
+            problems.append(
+                Problem(name, number, "-", "byte-order mark inside the file")
+            )
+        if len(problems) >= MAX_PROBLEMS_PER_FILE:
+            break
+    return problems
+
+
+def _undecodable(line: bytes, number: int, name: str) -> list[Problem]:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = line[error.start]
+        field_number = line[: error.start].count(b",") + 1
+        reason = (
+            f"byte 0x{bad:02X} is not UTF-8 (in field {field_number}; "
+            "was it saved as Windows-1252? save it as UTF-8)"
+        )
+        return [Problem(name, number, "-", reason)]
+    return []
+
+
+def _parse(text: str, spec: FileSpec) -> ReadResult:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return ReadResult([], [Problem(spec.name, 1, "-", "no header row")], [])
+
+    names = [h.strip().lower() for h in header]
+    positions, problems, warnings = _map_header(names, spec)
+    if problems:
+        return ReadResult([], problems, warnings)
+
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    checker = _RowChecker(spec, names)
+    line = reader.line_num + 1
+    while len(problems) < MAX_PROBLEMS_PER_FILE:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(Problem(spec.name, line, "-", f"unreadable row: {error}"))
+            break
+        if row:
+            row_problems = checker.check(row, line)
+            if row_problems:
+                problems.extend(row_problems)
+            else:
+                rows.append((line, tuple(row[p].strip() for p in positions)))
+        line = reader.line_num + 1
+    return ReadResult(rows, problems, warnings)
+
+
+def _map_header(
+    names: list[str], spec: FileSpec
+) -> tuple[list[int], list[Problem], list[str]]:
+    problems, warnings = [], []
+    for column in spec.required:
+        if column not in names:
+            problems.append(Problem(spec.name, 1, column, "required column missing"))
+    seen = set()
+    for name in names:
+        if name in seen:
+            problems.append(Problem(spec.name, 1, name, "column appears twice"))
+        seen.add(name)
+        if name not in spec.columns:
+            warnings.append(f"{spec.name}: column {name!r} is not used and ignored")
+    positions = [names.index(c) if c in names else -1 for c in spec.columns]
+    # A missing optional column reads as empty: point it at a blank cell.
+    positions = [p if p >= 0 else len(names) for p in positions]
+    return positions, problems, warnings
+
+
+class _RowChecker:
+    """Per-row structural checks, with a fast path for clean rows."""
+
+    def __init__(self, spec: FileSpec, names: list[str]) -> None:
+        self.spec = spec
+        self.names = names
+        self.width = len(names)
+        self.limits = [spec.limits.get(n, DEFAULT_LIMIT) for n in names]
+        self.formula_starts = [
+            PHONE_FORMULA_START if n in spec.phone_columns else FORMULA_START
+            for n in names
+        ]
+
+    def check(self, row: list[str], line: int) -> list[Problem]:
+        if len(row) != self.width:
+            reason = f"row has {len(row)} fields, the header has {self.width}" + (
+                " (truncated row?)" if len(row) < self.width else ""
+            )
+            return [Problem(self.spec.name, line, "-", reason)]
+        problems = []
+        for index, value in enumerate(row):
+            if value and (
+                value[0] in self.formula_starts[index]
+                or len(value) > self.limits[index]
+                or "\n" in value
+                or "\r" in value
+                or "\ufeff" in value
+            ):
+                reason = self._field_problem(index, value)
+                if reason:
+                    column = self.names[index]
+                    problems.append(Problem(self.spec.name, line, column, reason))
+        row.append("")  # the blank cell that missing optional columns read
+        return problems
+
+    def _field_problem(self, index: int, value: str) -> str | None:
+        if value[0] in self.formula_starts[index] and value != "-":
+            return f"starts with {value[0]!r} (looks like a spreadsheet formula)"
+        if len(value) > self.limits[index]:
+            return f"{len(value)} characters, longer than {self.limits[index]}"
+        if "\n" in value or "\r" in value:
+            return "line break inside a quoted field"
+        if "\ufeff" in value:
+            return "byte-order mark inside the file"
+        return None
