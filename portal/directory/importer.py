@@ -128,6 +128,7 @@ class _Import:
         self.checked: dict = {}
         self.counts: dict = {}
         self.problems: list[str] = []
+        self._found: list = []
         self.warnings: list[str] = []
 
     def read(self) -> None:
@@ -141,17 +142,17 @@ class _Import:
             raw[spec.name] = result.rows
             self.tracker.add_total(2 * len(result.rows))
             self.tracker.tick(len(result.rows), "reading")
-        if found:
-            raise _Stop("rejected", [str(p) for p in found])
-
+        self._found = found
         self._check_records(raw)
-        if self.problems:
-            raise _Stop("rejected", self.problems)
+        if found:
+            order = {spec.name: n for n, spec in enumerate(SPECS)}
+            found.sort(key=lambda p: (order[p.file], p.line))
+            raise _Stop("rejected", [str(p) for p in found])
 
     def _check_records(self, raw: dict) -> None:
         def keep(name: str, checked) -> None:
             self.checked[name] = checked.records
-            self.problems += [str(p) for p in checked.problems]
+            self._found += checked.problems
             self.warnings += checked.warnings
 
         if BUILDINGS.name in raw:
@@ -195,6 +196,7 @@ class _Import:
         closed += problems.close_person_left(now)
         opened = problems.open_from_import(now)
         self.counts["contact_problems"] = {"opened": opened, "closed": closed}
+        self.tracker.tick(self.tracker.total - self.tracker.done, "done")
 
     def _write_kind(self, kind, model, key, file_name, to_row, records=None):
         records = records if records is not None else self.checked[file_name]
