@@ -3,12 +3,13 @@
 import logging
 from pathlib import Path
 
+from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from portal import logs, security
 from portal.config import Config
-from portal.extensions import csrf, db, htmx, login_manager, migrate, oauth
+from portal.extensions import csrf, db, htmx, login_manager, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(lambda _id: None)
     login_manager.session_protection = None
 
-    oauth.init_app(app)
+    # One OAuth registry per app: Authlib caches clients by name, so a shared
+    # registry would keep the first app's issuer for every app built later.
+    registry = OAuth(app)
     issuer = app.config["OIDC_ISSUER"].rstrip("/")
-    oauth.register(
+    registry.register(
         "district",
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],

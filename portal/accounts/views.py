@@ -15,18 +15,24 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from requests import RequestException
 from sqlalchemy import select
 
 from portal.accounts import audit, sessions
 from portal.accounts.access import public, requires
 from portal.accounts.models import PortalUser
-from portal.extensions import db, oauth
+from portal.extensions import db
 from portal.models_base import utcnow
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__)
 
 NEXT_KEY = "after_signin"
+
+
+def district_provider():
+    """The Authlib client of the district's OpenID provider for this app."""
+    return current_app.extensions["authlib.integrations.flask_client"].district
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -74,7 +80,7 @@ def start_signin():
     extra = {}
     if current_app.config["DEV_SIGNIN_HELPERS"] and request.form.get("login_hint"):
         extra["login_hint"] = request.form["login_hint"]
-    return oauth.district.authorize_redirect(redirect_uri, **extra)
+    return district_provider().authorize_redirect(redirect_uri, **extra)
 
 
 @bp.get("/signin/callback")
@@ -82,8 +88,8 @@ def start_signin():
 def callback():
     """Finish sign-in: check the ID token, find the portal account."""
     try:
-        token = oauth.district.authorize_access_token()
-    except (OAuthError, ValueError, KeyError) as error:
+        token = district_provider().authorize_access_token()
+    except (OAuthError, ValueError, KeyError, RequestException) as error:
         logger.warning("signin_failed reason=%s", type(error).__name__)
         audit.record("signin.failed", reason=type(error).__name__)
         db.session.commit()
