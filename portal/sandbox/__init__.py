@@ -1,0 +1,43 @@
+"""A Plivo-compatible sandbox for development, demos, tests and benchmarks.
+
+A separate small Flask app (never part of the portal's blueprints) that
+speaks the slice of Plivo's REST API the portal uses and plays the part of
+the families' phones. See docs/sandbox.md.
+"""
+
+from flask import Flask, jsonify
+
+from portal.sandbox.core import Sandbox
+from portal.sandbox.settings import SandboxSettings
+
+__all__ = ["Sandbox", "SandboxSettings", "create_sandbox_app"]
+
+
+def create_sandbox_app(settings: SandboxSettings | dict | None = None) -> Flask:
+    """Build the sandbox app; its state is `app.extensions["plivo_sandbox"]`."""
+    from portal.sandbox import api, control, records  # noqa: F401 - routes
+
+    if not isinstance(settings, SandboxSettings):
+        base = SandboxSettings()
+        base.update(settings or {})
+        settings = base
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions["plivo_sandbox"] = Sandbox(settings)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(control.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"ok": True})
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return jsonify({"error": "not found"}), 404
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return jsonify({"error": "method not allowed"}), 405
+
+    return app
