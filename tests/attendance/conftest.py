@@ -29,3 +29,32 @@ def _no_backoff_waits(app, monkeypatch):
     """Retries happen as in production, without the seconds between them."""
     monkeypatch.setitem(app.config, "TTS_RETRY_DELAYS", (0, 0))
     monkeypatch.setitem(app.config, "TTS_ENGINE", "gtts")
+
+
+@pytest.fixture
+def woken(monkeypatch):
+    """Message ids the run woke the delivery workers for (their boundary)."""
+    calls: list[int] = []
+    monkeypatch.setattr("portal.delivery.dispatch.wake", calls.append)
+    return calls
+
+
+@pytest.fixture
+def absent(make):
+    """Record an unexcused absence for a student on a date."""
+    from portal.attendance.models import Absence
+    from portal.extensions import db
+
+    def add(student, day, code="U", held=False):
+        row = Absence(
+            date=day,
+            student_id=student.id,
+            building_id=student.building_id,
+            code=code,
+            held=held,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return add

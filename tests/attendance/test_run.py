@@ -1,0 +1,165 @@
+"""The daily run: once per building and day, one call per phone, holds."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.attendance import service
+from portal.attendance.models import AttendanceRun
+from portal.delivery.models import Delivery
+from portal.extensions import db
+from portal.messaging.models import Message
+
+DAY = date(2026, 12, 3)
+
+
+def deliveries():
+    return list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def test_run_creates_attendance_message_and_one_call_per_household(
+    make, absent, woken, google_tts
+):
+    school = make.building("LAK", name="Lakeview Elementary")
+    ana = make.student(school, first_name="Ana", last_name="Reyes")
+    luis = make.student(school, first_name="Luis", last_name="Reyes")
+    other = make.student(school, first_name="Eva", last_name="Stone")
+    make.guardian(ana, luis, phone="+12535550111", language="es")
+    make.guardian(other, phone="+12535550122")
+    for kid in (ana, luis, other):
+        absent(kid, DAY)
+
+    run = service.run_building(school.id, DAY)
+
+    message = db.session.get(Message, run.message_id)
+    assert (message.kind, message.building_id, message.author_id) == (
+        "attendance",
+        school.id,
+        None,
+    )
+    calls = [d for d in deliveries() if d.channel == "phone"]
+    assert len(calls) == 2
+    siblings = next(d for d in calls if d.address == "+12535550111")
+    assert sorted(siblings.recipients["students"]) == sorted([ana.id, luis.id])
+    assert siblings.language == siblings.content_language == "es"
+    assert woken == [message.id]
+    assert run.status == "dispatched"
+    assert run.counts["households"] == 2
+
+
+def test_running_twice_sends_nothing_twice(make, absent, woken, google_tts):
+    school = make.building()
+    kid = make.student(school)
+    make.guardian(kid)
+    absent(kid, DAY)
+
+    first = service.run_building(school.id, DAY)
+    requests_after_first = len(google_tts.calls)
+    second = service.run_building(school.id, DAY)
+
+    assert first.id == second.id
+    assert len(deliveries()) == 1
+    assert db.session.query(Message).count() == 1
+    assert woken == [first.message_id]
+    assert len(google_tts.calls) == requests_after_first
+
+
+def test_held_absence_is_not_called(make, absent, woken, google_tts):
+    school = make.building()
+    held_kid = make.student(school)
+    called_kid = make.student(school)
+    make.guardian(held_kid, phone="+12535550131")
+    make.guardian(called_kid, phone="+12535550132")
+    absent(held_kid, DAY, held=True)
+    absent(called_kid, DAY)
+
+    run = service.run_building(school.id, DAY)
+
+    assert [d.address for d in deliveries()] == ["+12535550132"]
+    assert run.counts["held"] == 1
+
+
+def test_hold_after_the_run_cancels_a_pending_call(make, absent, woken, google_tts):
+    school = make.building()
+    kid = make.student(school)
+    make.guardian(kid)
+    absence = absent(kid, DAY)
+    service.run_building(school.id, DAY)
+
+    absence.held = True
+    cancelled = service.cancel_held(absence)
+    db.session.commit()
+
+    assert cancelled == 1
+    assert deliveries()[0].state == "cancelled"
+
+
+@pytest.mark.parametrize("language", ["so", "sm", "ht", "hmn"])
+def test_language_without_tts_falls_back_to_english_and_is_reported(
+    make, absent, woken, google_tts, language
+):
+    school = make.building()
+    kid = make.student(school, home_language=language)
+    make.guardian(kid, language=language)
+    absent(kid, DAY)
+
+    run = service.run_building(school.id, DAY)
+
+    (call,) = deliveries()
+    assert (call.language, call.content_language) == (language, "en")
+    assert run.counts["fallbacks"] == {language: "english"}
+    assert run.counts["fallback_households"] == 1
+
+
+def test_language_with_template_but_no_gtts_voice_uses_plivo_speak(
+    make, absent, woken, google_tts
+):
+    from portal.attendance.models import AttendanceTemplate
+
+    db.session.add(
+        AttendanceTemplate(
+            language="fr-CA", text="{names} était absent.", and_word="et"
+        )
+    )
+    db.session.commit()
+    from portal.telephony import tts
+
+    tts._gtts_languages.cache_clear()
+    school = make.building()
+    kid = make.student(school, first_name="Élise")
+    make.guardian(kid, language="da")
+    absent(kid, DAY)
+
+    # Danish has no template: English. Plivo Speak is used when the
+    # configured engine cannot speak a language that has a template.
+    assert service.call_language("da").fallback == "english"
+    assert service.call_language("fr-CA", "espeak") == service.CallLanguage(
+        "fr-CA", "plivo", "fr-CA", "plivo_speak"
+    )
+
+
+def test_tts_unavailable_leaves_run_unwoken_then_retry_dispatches(make, absent, woken):
+    import responses
+
+    from tests.attendance.conftest import GTTS_URL, gtts_body
+
+    school = make.building()
+    kid = make.student(school)
+    make.guardian(kid)
+    absent(kid, DAY)
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, GTTS_URL, status=429, body="later")
+        with pytest.raises(service.tts.TtsUnavailable):
+            service.run_building(school.id, DAY)
+    run = db.session.scalar(select(AttendanceRun))
+    assert (run.status, run.synthesis_attempts, woken) == ("synthesizing", 1, [])
+    assert len(deliveries()) == 1
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, GTTS_URL, body=gtts_body())
+        run = service.run_building(school.id, DAY)
+    assert run.status == "dispatched"
+    assert woken == [run.message_id]
+    assert len(deliveries()) == 1
