@@ -2,5 +2,6 @@
 
 from portal.accounts.views import bp as accounts_bp
 from portal.main.views import bp as main_bp
+from portal.messaging.views import bp as messaging_bp
 
-BLUEPRINTS = [main_bp, accounts_bp]
+BLUEPRINTS = [main_bp, accounts_bp, messaging_bp]

@@ -111,7 +111,7 @@ def _approve_by_sending(message: Message, user, sender_roles: set) -> None:
     )
 
 
-def _building_clock(building: Building | None):
+def building_clock(building: Building | None):
     """(timezone, end of day, calling window) of a building or the district."""
     if building is None:
         zone = current_app.config.get("DISTRICT_TIMEZONE", "America/Los_Angeles")
@@ -128,7 +128,7 @@ def home_building(message: Message) -> Building | None:
 
 
 def _go_at(message: Message, now):
-    zone, eod, _window = _building_clock(home_building(message))
+    zone, eod, _window = building_clock(home_building(message))
     return schedule.send_time(message.send_mode, now, message.scheduled_for, zone, eod)
 
 
@@ -144,7 +144,7 @@ def _create_deliveries(message: Message, go_at) -> int:
         not_before = go_at
         if not exempt and home.channel != "email":
             if home.building_id not in openings:
-                zone, _eod, (start, end) = _building_clock(
+                zone, _eod, (start, end) = building_clock(
                     buildings.get(home.building_id)
                 )
                 openings[home.building_id] = schedule.next_opening(
