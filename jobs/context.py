@@ -32,9 +32,14 @@ def get_app():
         from portal import create_app
 
         _app = create_app()
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(JobIdFilter())
     return _app
+
+
+def install_job_id_filter() -> None:
+    """Make every log line of this worker process carry the RQ job id."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, JobIdFilter) for f in handler.filters):
+            handler.addFilter(JobIdFilter())
 
 
 @contextlib.contextmanager
@@ -42,6 +47,7 @@ def app_context():
     """Run inside the worker's app context (reusing one already pushed)."""
     from flask import has_app_context
 
+    install_job_id_filter()
     if has_app_context():
         yield
         return

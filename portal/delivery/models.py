@@ -47,6 +47,8 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("message_id", "channel", "address"),
         Index("ix_delivery_message_state", "message_id", "state"),
+        # The sweeper's scans: expired leases and stale unknown outcomes.
+        Index("ix_delivery_state_lease", "state", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

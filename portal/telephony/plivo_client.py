@@ -66,8 +66,9 @@ class Accepted:
 def make_client(config=None) -> plivo.RestClient:
     """A fresh SDK client for one job or thread."""
     config = config or current_app.config
+    timeout = float(config.get("PLIVO_TIMEOUT_SECONDS", REQUEST_TIMEOUT))
     client = plivo.RestClient(
-        config["PLIVO_AUTH_ID"], config["PLIVO_AUTH_TOKEN"], timeout=REQUEST_TIMEOUT
+        config["PLIVO_AUTH_ID"], config["PLIVO_AUTH_TOKEN"], timeout=timeout
     )
     target = config["PLIVO_API_URL"].rstrip("/")
     if target != PLIVO_ORIGIN:

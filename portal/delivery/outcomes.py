@@ -1,0 +1,270 @@
+"""Moving deliveries forward: provider answers, callbacks, retries, finals.
+
+State only moves forward (pending → claimed → submitted → final); the one
+move between finals is an SMS that was "sent" becoming "delivered" or
+"failed". Each callback is applied once per attempt, so replays change
+nothing.
+"""
+
+import logging
+
+from sqlalchemy import update
+
+from portal.delivery import rules
+from portal.delivery.models import (
+    CLAIMED,
+    FINAL_STATES,
+    PENDING,
+    SUBMITTED,
+    Attempt,
+    Delivery,
+)
+from portal.extensions import db
+from portal.models_base import utcnow
+
+logger = logging.getLogger(__name__)
+
+SMS_UPGRADES = {"sent": {"delivered", "failed"}}
+CALL_STATUS = {
+    "completed": "answered",
+    "busy": "busy",
+    "no-answer": "no_answer",
+    "timeout": "no_answer",
+    "failed": "failed",
+    "cancel": "no_answer",
+}
+SMS_STATUS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "failed": "failed",
+    "undelivered": "failed",
+}
+DEAD_NUMBER_CAUSES = ("unallocated", "invalid", "not in service", "disconnected")
+
+
+def locked(delivery_id: int) -> Delivery | None:
+    """The delivery, locked for this transaction (callbacks serialise here)."""
+    return db.session.get(Delivery, delivery_id, with_for_update=True)
+
+
+def finish(delivery: Delivery, state: str, detail: str | None = None) -> None:
+    """Set a final state (caller commits)."""
+    now = utcnow()
+    delivery.state = state
+    delivery.detail = detail
+    delivery.final_at = now
+    delivery.updated_at = now
+    delivery.lease_until = None
+    delivery.outcome_unknown = False
+    if state == "invalid_number":
+        open_contact_problem(delivery, detail or "invalid number")
+
+
+def wait_until(delivery: Delivery, when, detail: str | None = None) -> None:
+    """Put a delivery back in line, due at `when` (caller commits)."""
+    delivery.state = PENDING
+    delivery.not_before = when
+    delivery.claimed_by = None
+    delivery.lease_until = None
+    delivery.outcome_unknown = False
+    delivery.detail = detail
+    delivery.updated_at = utcnow()
+
+
+def open_contact_problem(delivery: Delivery, reason: str) -> None:
+    """Tell the Directory's contact log about an invalid or dead number."""
+    from portal.contacts.service import open_problem_from_delivery
+
+    problem = open_problem_from_delivery(None, delivery.address, reason)
+    logger.info(
+        "contact_problem_opened delivery_id=%s problem_id=%s",
+        delivery.id,
+        problem.id if problem is not None else None,
+    )
+
+
+def accepted(delivery: Delivery, attempt: Attempt, token: str, provider_id: str):
+    """The provider took the request: submitted, unless a callback beat us."""
+    now = utcnow()
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id)
+        .values(provider_id=provider_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.result.is_(None))
+        .values(result="accepted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery.id,
+            Delivery.state == CLAIMED,
+            Delivery.claimed_by == token,
+        )
+        .values(
+            state=SUBMITTED,
+            provider_id=provider_id,
+            lease_until=None,
+            outcome_unknown=False,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def failed_request(delivery_id: int, attempt_id: int, token: str, error) -> str:
+    """Record a refused or unanswered request and decide what follows."""
+    delivery = locked(delivery_id)
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.finished_at = utcnow()
+    attempt.http_status = error.http_status
+    attempt.error = error.detail
+    if attempt.result is None:
+        attempt.result = error.outcome
+    if delivery.state != CLAIMED or delivery.claimed_by != token:
+        db.session.commit()  # a callback or the sweeper already moved it
+        return delivery.state
+
+    if error.outcome == "invalid":
+        finish(delivery, "invalid_number", "refused by the provider")
+    elif error.outcome == "rejected":
+        finish(delivery, "failed", "refused by the provider")
+    elif error.outcome == "backoff":
+        _back_off(delivery, attempt)
+    else:
+        _await_callback(delivery)
+    db.session.commit()
+    return delivery.state
+
+
+def _back_off(delivery: Delivery, attempt: Attempt) -> None:
+    backoffs = sum(1 for a in delivery.attempts if a.result == "backoff")
+    if backoffs > rules.MAX_BACKOFFS:
+        finish(delivery, "failed", "provider kept refusing")
+        return
+    delay = rules.backoff_delay(backoffs)
+    if attempt.http_status and attempt.http_status >= 500:
+        # A 5xx may hide a created call: wait for its callback first.
+        delay = max(delay, rules.unknown_grace())
+        attempt.result = "server_error"
+    wait_until(delivery, utcnow() + delay, "provider busy, backing off")
+
+
+def _await_callback(delivery: Delivery) -> None:
+    delivery.state = SUBMITTED
+    delivery.outcome_unknown = True
+    delivery.lease_until = None
+    delivery.detail = "outcome unknown, waiting for the provider"
+    delivery.updated_at = utcnow()
+
+
+def _record_event(attempt: Attempt, event: str, payload: dict) -> bool:
+    """Store a callback on its attempt; False if it was seen already."""
+    seen = dict(attempt.callback or {})
+    if event in seen:
+        return False
+    seen[event] = payload
+    attempt.callback = seen
+    return True
+
+
+def _current(delivery: Delivery, attempt: Attempt) -> bool:
+    return attempt.number == delivery.attempt_count
+
+
+def call_machine(delivery_id: int, attempt_id: int, payload: dict) -> bool:
+    """Machine detection said who answered; remembered for the hangup."""
+    delivery = locked(delivery_id)
+    attempt = db.session.get(Attempt, attempt_id)
+    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
+        db.session.rollback()
+        return False
+    changed = _record_event(attempt, "machine", payload)
+    db.session.commit()
+    return changed
+
+
+def call_hangup(delivery_id: int, attempt_id: int, payload: dict) -> bool:
+    """The call ended: final state, or a redial for no answer and busy."""
+    delivery = locked(delivery_id)
+    attempt = db.session.get(Attempt, attempt_id)
+    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
+        db.session.rollback()
+        return False
+    if not _record_event(attempt, "hangup", payload):
+        db.session.rollback()
+        return False
+
+    result = _call_result(attempt, payload)
+    attempt.result = result
+    attempt.finished_at = utcnow()
+    attempt.provider_id = attempt.provider_id or payload.get("ALegRequestUUID")
+    if delivery.state in FINAL_STATES or not _current(delivery, attempt):
+        db.session.commit()
+        return True
+
+    kind = delivery.message.kind
+    dials = sum(1 for a in delivery.attempts if a.result in rules.REDIALLED_RESULTS)
+    if result in rules.REDIALLED_RESULTS and rules.may_redial(kind, dials):
+        wait_until(delivery, utcnow() + rules.redial_delay(kind), result)
+    else:
+        finish(delivery, result, _hangup_detail(payload))
+    db.session.commit()
+    if delivery.state == PENDING:
+        schedule_wake(delivery.message_id, delivery.not_before)
+    return True
+
+
+def _call_result(attempt: Attempt, payload: dict) -> str:
+    status = (payload.get("CallStatus") or "").lower()
+    cause = (payload.get("HangupCause") or "").lower()
+    result = CALL_STATUS.get(status, "failed")
+    if result == "failed" and any(mark in cause for mark in DEAD_NUMBER_CAUSES):
+        return "invalid_number"
+    machine = (attempt.callback or {}).get("machine", {})
+    if result == "answered" and str(machine.get("Machine", "")).lower() == "true":
+        return "voicemail"
+    return result
+
+
+def _hangup_detail(payload: dict) -> str | None:
+    cause = payload.get("HangupCause")
+    return str(cause)[:200] if cause else None
+
+
+def sms_status(delivery_id: int, attempt_id: int, payload: dict) -> bool:
+    """A text's status report; out-of-order reports never move it back."""
+    delivery = locked(delivery_id)
+    attempt = db.session.get(Attempt, attempt_id)
+    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
+        db.session.rollback()
+        return False
+    status = (payload.get("Status") or "").lower()
+    if not _record_event(attempt, f"status:{status}", payload):
+        db.session.rollback()
+        return False
+
+    new = SMS_STATUS.get(status)
+    if new is None:  # queued: nothing to record on the delivery
+        db.session.commit()
+        return True
+    attempt.result = new
+    attempt.finished_at = utcnow()
+    if delivery.state not in FINAL_STATES or new in SMS_UPGRADES.get(
+        delivery.state, ()
+    ):
+        finish(delivery, new, payload.get("ErrorCode") or None)
+    db.session.commit()
+    return True
+
+
+def schedule_wake(message_id: int, when) -> None:
+    """Make sure a job looks at the message again when `when` comes."""
+    from portal.delivery import engine
+
+    engine.wake_at(message_id, when)
