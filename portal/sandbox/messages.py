@@ -34,15 +34,10 @@ def start(sandbox, text: Text, slot: float) -> None:
     if not sandbox.settings.callbacks:
         _advance(text, statuses[-1])
         return
-    step = sandbox.settings.sms_step_seconds
-    times = [slot, slot + step, slot + 2 * step][: len(statuses)]
     sequence = list(enumerate(statuses, start=1))
     if sandbox.settings.sms_out_of_order and len(sequence) > 2:
         sequence[-2], sequence[-1] = sequence[-1], sequence[-2]
-    for due, (number, status) in zip(times, sequence, strict=True):
-        sandbox.scheduler.at(
-            due, lambda s=status, n=number: _report(sandbox, text, s, n)
-        )
+    sandbox.scheduler.at(slot, lambda: _report(sandbox, text, sequence))
 
 
 def _advance(text: Text, status: str) -> None:
@@ -53,29 +48,44 @@ def _advance(text: Text, status: str) -> None:
             text.error_code = text.fate.sms_error
 
 
-def _report(sandbox, text: Text, status: str, sequence: int) -> None:
+def _report(sandbox, text: Text, sequence: list) -> None:
+    """Send the first status of `sequence`, then schedule the rest in turn."""
+    (number, status), rest = sequence[0], sequence[1:]
     _advance(text, status)
     sandbox.store.count(f"sms_{status}")
     url = text.params.get("url")
-    if not url:
-        return
-    method = str(text.params.get("method") or "POST").upper()
+    if url:
+        method = str(text.params.get("method") or "POST").upper()
+        notify(
+            sandbox,
+            text,
+            f"status:{status}",
+            method,
+            url,
+            _params(text, status, number),
+        )
+    if rest:
+        sandbox.scheduler.later(
+            sandbox.settings.sms_step_seconds, lambda: _report(sandbox, text, rest)
+        )
+
+
+def _params(text: Text, status: str, number: int) -> dict:
     failed = status in ("failed", "undelivered")
-    params = {
+    return {
         "MessageUUID": text.message_uuid,
         "ParentMessageUUID": text.message_uuid,
         "From": plivo_form(text.from_number),
         "To": plivo_form(text.to_number),
         "Status": status,
         "ErrorCode": text.fate.sms_error if failed else "",
-        "Sequence": sequence,
+        "Sequence": number,
         "Units": 1,
         "PartInfo": "1 of 1",
         "TotalRate": "0.00000",
         "TotalAmount": "0.00000",
         "MessageTime": utc_now(),
     }
-    notify(sandbox, text, f"status:{status}", method, url, params)
 
 
 def text_portal(sandbox, phone: str, body: str, url: str = "", to: str = "") -> dict:
