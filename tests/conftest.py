@@ -75,7 +75,11 @@ def app(pg_database, redis_url, tmp_path_factory):
     )
     with application.app_context():
         db.create_all()
-    return application
+    yield application
+    # Close pooled connections before the database is dropped; left to the
+    # garbage collector they raise ResourceWarning, an error under pytest.
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

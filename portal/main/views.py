@@ -55,6 +55,12 @@ def can(capability: str, building_id: int | None = None) -> bool:
     return holds(current_user, capability, building_id)
 
 
+@bp.app_template_filter("role_names")
+def role_names(roles) -> str:
+    """Roles as their labels, sorted and joined: "Principal, Superintendent"."""
+    return ", ".join(sorted(policy.ROLE_LABELS[policy.Role(r)] for r in roles))
+
+
 @bp.app_context_processor
 def inject_helpers():
     return {"can": can, "policy": policy, "nav_items": nav.items}
