@@ -1,0 +1,69 @@
+"""What an attendance call plays, built for the delivery engine at answer time.
+
+Registered with `portal.delivery.content` for kind "attendance": the parts
+are the cached clips of the household's template, school, date and each
+child's name, played in order through expiring audio links. When a clip is
+missing (the speech engine gave up), Plivo speaks the whole text instead,
+in the household's language where Plivo has it, else in English.
+"""
+
+from datetime import date
+
+from portal.attendance import households, service, wording
+from portal.delivery import audio
+from portal.delivery.content import VoicePart, register_voice_provider
+from portal.directory.models import Building
+from portal.extensions import db
+from portal.telephony import tts
+
+
+def _call_facts(delivery):
+    """The building, the date and the children named in this delivery."""
+    message = delivery.message
+    day = date.fromisoformat(message.audience["attendance_date"])
+    building = db.session.get(Building, message.building_id)
+    student_ids = list(delivery.recipients.get("students", []))
+    held = {a.student_id for a in households.absences_for(building.id, day, held=True)}
+    named = [s for s in student_ids if s not in held] or student_ids
+    names = service.student_names(named)
+    return building, day, [names[s] for s in named if s in names]
+
+
+def call_plan(delivery) -> tuple[list | None, wording.Wording, list[str], tuple]:
+    """The cached clips of the call (None if any is missing), and its text."""
+    building, day, names = _call_facts(delivery)
+    spoken = service.call_language(delivery.language)
+    words = wording.template_for(spoken.template)
+    clips = None
+    if tts.get_engine(spoken.engine).makes_audio:
+        pieces = wording.pieces(words, names, building.name, day)
+        found = [tts.find_clip(spoken.engine, spoken.voice, p) for p in pieces]
+        clips = found if all(found) else None
+        if clips is None and spoken.voice not in tts.PLIVO_SPEAK_LANGUAGES:
+            words = wording.template_for("en")
+    return clips, words, names, (building.name, day)
+
+
+def parts_for(delivery) -> list[VoicePart]:
+    """The voice parts of one attendance call, in order."""
+    clips, words, names, (school, day) = call_plan(delivery)
+    if clips is not None:
+        return [VoicePart.play(audio.file_link(c.path)) for c in clips]
+    text = wording.render(words, words.text, names, school, day)
+    # Our language code: the answer XML maps it to Plivo's locale.
+    return [VoicePart.speak(text, words.language)]
+
+
+def text_for(delivery) -> tuple[str, str]:
+    """(subject, text) of the e-mail or SMS for one household, names filled."""
+    building, day, names = _call_facts(delivery)
+    words = wording.template_for(delivery.content_language) or wording.template_for(
+        "en"
+    )
+    subject = wording.render(words, words.subject, names, building.name, day)
+    return subject, wording.render(words, words.text, names, building.name, day)
+
+
+def register() -> None:
+    """Tell the delivery engine how attendance calls sound."""
+    register_voice_provider("attendance", parts_for)
