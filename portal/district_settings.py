@@ -26,6 +26,9 @@ DEFAULTS: dict[str, object] = {
     "attendance_sms": False,
     "district_contact": "the district office at (253) 555-0100",
     "training_required_to_compose": False,
+    # Provider account limits; None means "as configured" (PLIVO_*_PER_SECOND).
+    "provider_calls_per_second": None,
+    "provider_messages_per_second": None,
 }
 
 
