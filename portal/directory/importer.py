@@ -129,6 +129,7 @@ class _Import:
         self.counts: dict = {}
         self.problems: list[str] = []
         self._found: list = []
+        self._keys: dict[str, set[str]] = {}
         self.warnings: list[str] = []
 
     def read(self) -> None:
@@ -140,6 +141,7 @@ class _Import:
             found += result.problems
             self.warnings += result.warnings
             raw[spec.name] = result.rows
+            self._keys[spec.name] = result.keys
             self.tracker.add_total(2 * len(result.rows))
             self.tracker.tick(len(result.rows), "reading")
         self._found = found
@@ -157,15 +159,15 @@ class _Import:
 
         if BUILDINGS.name in raw:
             keep(BUILDINGS.name, check_buildings(raw.pop(BUILDINGS.name)))
-            codes = set(self.checked[BUILDINGS.name])
+            codes = self._keys[BUILDINGS.name]
         else:
             codes = set(db.session.scalars(select(Building.code)))
         for spec in (STUDENTS, STAFF):
             if spec.name in raw:
                 keep(spec.name, check_people(raw.pop(spec.name), spec, codes))
         if GUARDIANS.name in raw:
-            if STUDENTS.name in self.checked:
-                students = set(self.checked[STUDENTS.name])
+            if STUDENTS.name in self._keys:
+                students = self._keys[STUDENTS.name]
             else:
                 students = set(
                     db.session.scalars(

@@ -48,6 +48,9 @@ class ReadResult:
     rows: list[tuple[int, tuple[str, ...]]]
     problems: list[Problem]
     warnings: list[str]
+    # The first column of every row, rejected ones too: other files may
+    # refer to them without their own rows being reported again.
+    keys: set[str] = field(default_factory=set)
 
 
 def read_file(path: Path, spec: FileSpec) -> ReadResult:
@@ -105,6 +108,8 @@ def _parse(text: str, spec: FileSpec) -> ReadResult:
         return ReadResult([], problems, warnings)
 
     rows: list[tuple[int, tuple[str, ...]]] = []
+    keys: set[str] = set()
+    key_at = positions[0]
     checker = _RowChecker(spec, names)
     line = reader.line_num + 1
     while len(problems) < MAX_PROBLEMS_PER_FILE:
@@ -116,13 +121,15 @@ def _parse(text: str, spec: FileSpec) -> ReadResult:
             problems.append(Problem(spec.name, line, "-", f"unreadable row: {error}"))
             break
         if row:
+            if key_at < len(row):
+                keys.add(row[key_at].strip())
             row_problems = checker.check(row, line)
             if row_problems:
                 problems.extend(row_problems)
             else:
                 rows.append((line, tuple(row[p].strip() for p in positions)))
         line = reader.line_num + 1
-    return ReadResult(rows, problems, warnings)
+    return ReadResult(rows, problems, warnings, keys)
 
 
 def _map_header(
