@@ -14,7 +14,7 @@ import logging
 from dotenv import load_dotenv
 
 from portal.config import Config
-from portal.sandbox.server import SandboxServer
+from portal.sandbox.server import SandboxServer, serve_gunicorn
 from portal.sandbox.settings import SandboxSettings
 
 
@@ -42,6 +42,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float)
     parser.add_argument("--number-faults", action="store_true")
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--server",
+        choices=["gunicorn", "werkzeug"],
+        default="gunicorn",
+        help="gunicorn (one gthread worker, faster) or werkzeug's threaded server",
+    )
+    parser.add_argument("--threads", type=int, default=64, help="gunicorn threads")
     return parser.parse_args(argv)
 
 
@@ -78,13 +85,16 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
     settings = settings_from(args, Config.from_env())
-    server = SandboxServer(settings, host=args.host, port=args.port)
     print(
-        f"plivo sandbox on {server.base_url} "
+        f"plivo sandbox on http://{args.host}:{args.port} server={args.server} "
         f"calls_per_second={settings.calls_per_second} "
         f"callbacks={settings.callbacks}",
         flush=True,
     )
+    if args.server == "gunicorn":
+        serve_gunicorn(settings, args.host, args.port, args.threads)
+        return
+    server = SandboxServer(settings, host=args.host, port=args.port)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

@@ -1,0 +1,175 @@
+"""How many API requests per second the Plivo sandbox sustains.
+
+    .venv/bin/python -m bench.sandbox_rate --seconds 10 --processes 2 --threads 8
+
+Starts the sandbox as its own process (callbacks off, no limits), then client
+processes with threads, each thread with its own real plivo SDK client
+(`--client sdk`) or a bare keep-alive `http.client` connection (`--client
+raw`, to see the sandbox's own ceiling rather than the SDK's), creating calls
+as fast as they can. Prints the rate and one JSON line.
+"""
+
+import argparse
+import base64
+import http.client
+import json
+import multiprocessing
+import subprocess
+import sys
+import threading
+import time
+
+import plivo
+import requests
+
+from portal.sandbox.testing import point_client_at
+
+AUTH_ID, TOKEN = "MAXXXXXXXXXXXXXXXXXX", "bench-token"
+
+
+class _RawClient:
+    """Just enough of the SDK's two calls over one keep-alive connection."""
+
+    def __init__(self, base_url: str):
+        host, port = base_url.rsplit("//", 1)[1].split(":")
+        self.conn = http.client.HTTPConnection(host, int(port))
+        token = base64.b64encode(f"{AUTH_ID}:{TOKEN}".encode()).decode()
+        self.headers = {"Authorization": "Basic " + token,
+                        "Content-Type": "application/json"}  # fmt: skip
+        self.calls = self.messages = self
+
+    def _post(self, resource: str, body: dict) -> None:
+        path = f"/v1/Account/{AUTH_ID}/{resource}/"
+        self.conn.request("POST", path, json.dumps(body), self.headers)
+        response = self.conn.getresponse()
+        response.read()
+        if response.status >= 300:
+            raise RuntimeError(response.status)
+
+    def create(
+        self, from_=None, to_=None, answer_url=None, src=None, dst=None, text=None
+    ):
+        if dst:
+            self._post("Message", {"src": src, "dst": dst, "text": text})
+        else:
+            self._post("Call", {"from": from_, "to": to_, "answer_url": answer_url})
+
+
+def _worker(base_url, seconds, threads, kind, raw, out) -> None:
+    counts = [0] * threads
+    errors = [0] * threads
+    started = time.monotonic()
+    stop_at = started + seconds
+
+    def loop(index: int) -> None:
+        if raw:
+            client = _RawClient(base_url)
+        else:
+            client = point_client_at(plivo.RestClient(AUTH_ID, TOKEN), base_url)
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            to = f"+1253555{n % 10000:04d}".replace("94", "95")
+            try:
+                if kind == "call":
+                    client.calls.create(
+                        from_="+12535550100", to_=to, answer_url="http://127.0.0.1:9/a"
+                    )
+                else:
+                    client.messages.create(src="+12535550100", dst=to, text="Hi")
+                counts[index] += 1
+            except (
+                plivo.exceptions.PlivoRestError,
+                requests.RequestException,
+                RuntimeError,
+                OSError,
+            ):
+                errors[index] += 1
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((sum(counts), sum(errors), time.monotonic() - started))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--kind", choices=["call", "sms"], default="call")
+    parser.add_argument("--callbacks", action="store_true")
+    parser.add_argument("--client", choices=["sdk", "raw"], default="sdk")
+    parser.add_argument(
+        "--server", choices=["gunicorn", "werkzeug"], default="gunicorn"
+    )
+    args = parser.parse_args()
+
+    base_url = f"http://127.0.0.1:{args.port}"
+    command = [sys.executable, "-m", "scripts.plivo_sandbox", "--port", str(args.port),
+               "--calls-per-second", "0", "--messages-per-second", "0", "--api-limit", "0",
+               "--server", args.server]  # fmt: skip
+    if not args.callbacks:
+        command.append("--no-callbacks")
+    env = {"PLIVO_AUTH_ID": AUTH_ID, "PLIVO_AUTH_TOKEN": TOKEN, "PATH": ""}
+    sandbox = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base_url + "/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        out = multiprocessing.Queue()
+        raw = args.client == "raw"
+        started = time.monotonic()
+        procs = [
+            multiprocessing.Process(
+                target=_worker,
+                args=(base_url, args.seconds, args.threads, args.kind, raw, out),
+            )
+            for _ in range(args.processes)
+        ]
+        for p in procs:
+            p.start()
+        results = [out.get() for _ in procs]
+        for p in procs:
+            p.join()
+        elapsed = time.monotonic() - started
+        stats = requests.get(base_url + "/sandbox/stats", timeout=5).json()
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+
+    done = sum(r[0] for r in results)
+    failed = sum(r[1] for r in results)
+    rate = sum(r[0] / r[2] for r in results)
+    print(
+        f"{args.kind} creates: {done} in {elapsed:.1f}s = {rate:.0f}/s, errors {failed}"
+    )
+    print(
+        f"sandbox peak {args.kind}s created in 1s: {stats['max_calls_created_in_1s']}"
+    )
+    print(
+        json.dumps(
+            {
+                "kind": args.kind,
+                "client": args.client,
+                "server": args.server,
+                "requests_per_second": round(rate),
+                "errors": failed,
+                "processes": args.processes,
+                "threads": args.threads,
+                "peak_in_1s": stats["max_calls_created_in_1s"]
+                if args.kind == "call"
+                else stats["max_messages_created_in_1s"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
