@@ -23,8 +23,9 @@ def _number(raw: str) -> str:
 
 @bp.get("/phones")
 def phones():
-    """Every remembered phone, most recently used first."""
-    return jsonify({"phones": sandbox().store.phone_list()})
+    """The most recently used phones (`?limit=`, default 200), latest first."""
+    limit = request.args.get("limit", 200, type=int)
+    return jsonify({"phones": sandbox().store.phone_list(limit)})
 
 
 @bp.get("/phones/<number>")

@@ -70,6 +70,31 @@ class Call:
             "duration": self.duration,
         }
 
+    def summary(self) -> dict:
+        """The call in a few fields, for the phone list."""
+        return {
+            "kind": "call",
+            "status": self.status,
+            "fate": self.fate.name,
+            "answered_by": self.answered_by,
+            "created_at": self.created_at,
+            "heard": _heard_summary(self.heard),
+            "summary": f"{self.status}: {_heard_summary(self.heard)}".strip(": "),
+        }
+
+
+def _heard_summary(heard: list) -> str:
+    """What a person heard, in one line: spoken words and played files."""
+    parts = []
+    for step in heard:
+        if step.get("element") == "Speak":
+            parts.append(f"[{step['language']}] {step['text']}")
+        elif step.get("element") == "Play":
+            parts.append(f"(audio {step.get('status')}, {step.get('bytes', 0)} bytes)")
+        elif step.get("pressed"):
+            parts.append(f"(pressed {step['pressed']})")
+    return " ".join(parts)
+
 
 @dataclass
 class Text:
@@ -102,6 +127,18 @@ class Text:
             "created_at": self.created_at,
             "callbacks": list(self.callbacks),
             "reply": self.reply,
+        }
+
+    def summary(self) -> dict:
+        """The text in a few fields, for the phone list."""
+        arrow = "from" if self.direction == "inbound" else "to"
+        return {
+            "kind": "sms",
+            "direction": self.direction,
+            "status": self.status,
+            "created_at": self.created_at,
+            "text": self.body,
+            "summary": f"{self.status} ({arrow} phone): {self.body}",
         }
 
 
@@ -189,19 +226,23 @@ class Store:
             events = self.phones.get(number)
             return None if events is None else [e.as_dict() for e in events]
 
-    def phone_list(self) -> list[dict]:
-        """Every remembered phone with its latest event, latest first."""
+    def phone_list(self, limit: int = 200) -> list[dict]:
+        """The most recently used phones, each with short call/text summaries."""
         with self.lock:
+            recent = list(reversed(self.phones.items()))[:limit]
             rows = []
-            for number, events in reversed(self.phones.items()):
+            for number, events in recent:
                 last = events[-1]
                 rows.append(
                     {
                         "number": number,
                         "events": len(events),
-                        "last_kind": last.as_dict()["kind"],
+                        "calls": [e.summary() for e in events if isinstance(e, Call)],
+                        "texts": [e.summary() for e in events if isinstance(e, Text)],
+                        "last_kind": "call" if isinstance(last, Call) else "sms",
                         "last_status": last.status,
                         "last_at": last.created_at,
+                        "last_summary": last.summary()["summary"],
                     }
                 )
             return rows

@@ -25,6 +25,9 @@ def test_phones_show_what_each_phone_heard_and_read(
 
     phones = _get(sandbox_server, "/sandbox/phones").json()["phones"]
     assert [p["number"] for p in phones] == ["+12535550124", "+12535550123"]
+    assert "[es-US] Hola, llama la escuela Lincoln." in phones[1]["calls"][0]["heard"]
+    assert phones[1]["texts"][0]["text"] == "Snow day."
+    assert phones[1]["last_summary"] == "delivered (to phone): Snow day."
     events = _get(sandbox_server, "/sandbox/phones/12535550123").json()["events"]
     call, text = events
     assert call["kind"] == "call"
