@@ -1,0 +1,213 @@
+"""The attendance pages: clerk's day, holds with htmx, upload, templates, report."""
+
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import AuditEvent
+from portal.attendance import service
+from portal.attendance.models import Absence, AttendanceTemplate
+from portal.delivery.models import Delivery
+from portal.extensions import db
+from portal.policy import Role
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.fixture
+def school(make):
+    return make.building("LAK", name="Lakeview Elementary")
+
+
+@pytest.fixture
+def clerk(make, school):
+    return make.user(Role.ATTENDANCE_CLERK, building=school)
+
+
+def actions():
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_clerk_sees_todays_absences_without_names_in_urls(
+    client, login, make, school, clerk, absent
+):
+    kid = make.student(school, first_name="Ana", last_name="Reyes")
+    absent(kid, DAY)
+    login(clerk)
+
+    index = client.get("/attendance/")
+    page = client.get(f"/attendance/{school.id}?date=2026-12-03")
+
+    assert index.status_code == 302
+    assert index.headers["Location"].endswith(f"/attendance/{school.id}")
+    assert page.status_code == 200
+    assert b"Ana Reyes" in page.data
+    assert b"Not yet called" in page.data
+    assert "attendance.absences_viewed" in actions()
+
+
+def test_other_buildings_absences_are_not_found(client, login, make, clerk):
+    other = make.building("OTH")
+    login(clerk)
+
+    assert client.get(f"/attendance/{other.id}").status_code == 404
+    assert client.get(f"/attendance/report/{other.id}").status_code == 404
+
+
+def test_hold_with_htmx_returns_the_row_and_is_audited(
+    client, login, make, school, clerk, absent, csrf
+):
+    absence = absent(make.student(school), DAY)
+    login(clerk)
+
+    response = client.post(
+        f"/attendance/absences/{absence.id}/hold",
+        data={"held": "1"},
+        headers={**csrf, "HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert b'id="absence-' in response.data
+    assert b"Release" in response.data
+    assert db.session.get(Absence, absence.id).held is True
+    assert "attendance.hold" in actions()
+
+
+def test_clerk_cannot_hold_another_buildings_absence(
+    client, login, make, clerk, absent, csrf
+):
+    other = make.building("OTH")
+    absence = absent(make.student(other), DAY)
+    login(clerk)
+
+    response = client.post(
+        f"/attendance/absences/{absence.id}/hold", data={"held": "1"}, headers=csrf
+    )
+
+    assert response.status_code == 404
+
+
+def test_after_the_run_the_page_says_who_was_reached(
+    client, login, make, school, clerk, absent, woken, google_tts
+):
+    reached = make.student(school, first_name="Ana")
+    missed = make.student(school, first_name="Eva")
+    make.guardian(reached, phone="+12535550141")
+    make.guardian(missed, phone="+12535550142")
+    absent(reached, DAY)
+    absent(missed, DAY)
+    service.run_building(school.id, DAY)
+    for delivery in db.session.scalars(select(Delivery)):
+        delivery.state = "answered" if delivery.address.endswith("41") else "no_answer"
+    db.session.commit()
+    login(clerk)
+
+    page = client.get(f"/attendance/{school.id}?date=2026-12-03").get_data(True)
+    report = client.get(f"/attendance/report/{school.id}?date=2026-12-03")
+
+    assert "Reached" in page
+    assert "Not reached" in page
+    assert report.status_code == 200
+    body = report.get_data(True)
+    assert "<svg" in body
+    assert "Households called</th><td>2" in body
+
+
+def test_upload_rejects_a_bad_file_and_lists_problems(
+    client, login, make, school, clerk, csrf
+):
+    make.student(school, student_number="S1")
+    login(clerk)
+    bad = b"date,student_id,building_code,code\n2026-12-03,S404,LAK,U\n"
+
+    response = client.post(
+        "/attendance/upload",
+        data={"file": (io.BytesIO(bad), "absences.csv")},
+        headers=csrf,
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 200
+    assert b"absences.csv:2: student_id: unknown student" in response.data
+    assert db.session.query(Absence).count() == 0
+
+
+def test_upload_imports_a_good_file(client, login, make, school, clerk, csrf):
+    make.student(school, student_number="S1")
+    login(clerk)
+    good = b"date,student_id,building_code,code\n2026-12-03,S1,LAK,U\n"
+
+    response = client.post(
+        "/attendance/upload",
+        data={"file": (io.BytesIO(good), "absences.csv")},
+        headers=csrf,
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 302
+    assert db.session.query(Absence).count() == 1
+
+
+def test_it_admin_edits_template_and_it_is_audited(client, login, make, csrf):
+    admin = make.user(Role.IT_ADMIN)
+    login(admin)
+    form = {
+        "subject": "Thông báo từ {school}",
+        "text": "Trường {school}: {names} vắng mặt ngày {date}.",
+        "and_word": "và",
+    }
+
+    listing = client.get("/attendance/templates")
+    saved = client.post("/attendance/templates/vi", data=form, headers=csrf)
+
+    assert listing.status_code == 200
+    assert saved.status_code == 302
+    row = db.session.scalar(select(AttendanceTemplate))
+    assert (row.language, row.and_word) == ("vi", "và")
+    assert "attendance.template_saved" in actions()
+
+
+def test_template_with_unknown_placeholder_is_refused(client, login, make, csrf):
+    login(make.user(Role.COMMUNITY_RELATIONS_DIRECTOR))
+
+    response = client.post(
+        "/attendance/templates/es",
+        data={"subject": "", "text": "{nombre} faltó", "and_word": "y"},
+        headers=csrf,
+    )
+
+    assert response.status_code == 200
+    assert b"unknown placeholder {nombre}" in response.data
+    assert db.session.query(AttendanceTemplate).count() == 0
+
+
+def test_preview_reads_sample_names_and_plays_espeak_audio(client, login, make, csrf):
+    login(make.user(Role.IT_ADMIN))
+
+    response = client.post(
+        "/attendance/templates/es/preview",
+        data={"subject": "", "text": "{names} faltó a {school}.", "and_word": "y"},
+        headers={**csrf, "HX-Request": "true"},
+    )
+
+    body = response.get_data(True)
+    assert "Alex Sample y Sam Sample faltó a Sample School." in body
+    audio_url = body.split('src="')[1].split('"')[0]
+    audio = client.get(audio_url)
+    data = audio.get_data()
+    audio.close()
+    assert audio.status_code == 200
+    assert data[:4] == b"RIFF"
+    assert db.session.query(AttendanceTemplate).count() == 0
+
+
+def test_preview_audio_of_someone_else_is_not_served(client, login, make):
+    login(make.user(Role.IT_ADMIN))
+    assert client.get("/attendance/previews/1").status_code == 404
+
+
+def test_clerk_cannot_edit_templates(client, login, clerk):
+    login(clerk)
+    assert client.get("/attendance/templates").status_code == 403
