@@ -85,6 +85,12 @@ def _follow(sandbox, call, event, url, method) -> bool:
     for _ in range(MAX_DOCUMENTS):
         params = {**call_params(call), **extra}
         text = _fetch_xml(sandbox, call, event, url, method, params)
+        fallback = call.params.get("fallback_url")
+        if text is None and event == "answer" and fallback:
+            fallback_method = str(call.params.get("fallback_method") or "POST")
+            text = _fetch_xml(
+                sandbox, call, "fallback", fallback, fallback_method.upper(), params
+            )
         if text is None:
             hang_up(sandbox, call, "completed", "ANSWER_URL_FAILED")
             return False

@@ -228,3 +228,20 @@ def test_call_details_after_the_call(plivo_client, sandbox_server, receiver):
     assert details.to_number == "12535550181"
     listed = plivo_client.calls.list(to_number="12535550181")
     assert [c.call_uuid for c in listed] == [hit["form"]["CallUUID"]]
+
+
+def test_fallback_url_is_used_when_the_answer_url_fails(
+    plivo_client, sandbox_server, receiver
+):
+    response = plivo_client.calls.create(
+        from_=CALLER,
+        to_="+12535550123",
+        answer_url=receiver.url("/broken"),
+        fallback_url=receiver.url("/answer"),
+        hangup_url=receiver.url("/hangup"),
+    )
+    hit = _hangup_of(sandbox_server, receiver, response.request_uuid)
+
+    assert hit["form"]["HangupCause"] == "NORMAL_CLEARING"
+    heard = sandbox_server.call(response.request_uuid)["heard"]
+    assert heard[0]["text"] == "Hola, llama la escuela Lincoln."
