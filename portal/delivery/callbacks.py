@@ -150,8 +150,13 @@ def sms_status():
 @signed
 def inbound_sms():
     """A text from a family: STOP, START, HELP and their synonyms."""
-    optouts.handle_inbound(request.form.get("From", ""), request.form.get("Text", ""))
-    return "", 200
+    sender = request.form.get("From", "")
+    reply = optouts.handle_inbound(sender, request.form.get("Text", ""))
+    if reply is None:
+        return "", 200
+    ours = request.form.get("To") or current_app.config["PLIVO_CALLER_ID"]
+    body = xml.sms_reply(reply, src=ours, dst=sender)
+    return Response(body, mimetype=XML_TYPE)
 
 
 @bp.get("/audio/<token>", endpoint="audio")

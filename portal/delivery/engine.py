@@ -10,7 +10,7 @@ The pieces: `claims` (leases), `worker` (a slice of work), `outcomes`
 
 import logging
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rq import get_current_job
 from sqlalchemy import func, select, update
@@ -135,11 +135,15 @@ def wake_at(message_id: int, when: datetime | None) -> None:
     if when is None or when <= utcnow():
         _enqueue(message_id, name)
         return
-    key = f"delivery:wake:{message_id}:{int(when.timestamp())}"
+    # One job per message per whole second, at the end of that second, so
+    # every delivery due within it is due when the job runs.
+    second = math.ceil(when.timestamp())
+    key = f"delivery:wake:{message_id}:{second}"
     if not _redis().set(key, 1, nx=True, ex=86400):
         return
+    at = datetime.fromtimestamp(second, tz=UTC)
     get_queue(name, connection=_redis()).enqueue_at(
-        when, JOB, message_id, job_timeout=JOB_TIMEOUT, result_ttl=60
+        at, JOB, message_id, job_timeout=JOB_TIMEOUT, result_ttl=60
     )
 
 

@@ -59,22 +59,7 @@ def handle_inbound(sender: str, text: str) -> str | None:
         logger.info("inbound_sms_ignored from=%s", mask_address(address))
         return None
 
-    audit.record("delivery.sms_keyword", target=f"keyword:{word}")
+    audit.record("delivery.sms_keyword", target=f"keyword:{word}", actor="sms")
     db.session.commit()
     logger.info("inbound_sms_keyword from=%s keyword=%s", mask_address(address), word)
-    _reply(address, reply)
     return reply
-
-
-def _reply(address: str, text: str) -> None:
-    from portal.delivery import sms
-    from portal.telephony.plivo_client import ProviderError
-
-    try:
-        sms.send_text(address, text)
-    except ProviderError as error:
-        logger.warning(
-            "keyword_reply_failed to=%s outcome=%s",
-            mask_address(address),
-            error.outcome,
-        )

@@ -24,6 +24,7 @@ from portal.telephony import plivo_client
 logger = logging.getLogger(__name__)
 
 BATCH = 10
+THROTTLED = {"phone": "call", "sms": "sms"}
 
 
 def _token() -> str:
@@ -49,7 +50,13 @@ def work_slice(message_id: int) -> int:
                 claims.release(ids[position:], token)
                 interrupted = True
                 break
-            deliver_one(delivery_id, token, sender)
+            try:
+                deliver_one(delivery_id, token, sender)
+            except Exception:
+                # Hand back what this slice has not touched, then fail the job.
+                db.session.rollback()
+                claims.release(ids[position + 1 :], token)
+                raise
             handled += 1
 
     engine.continue_message(message_id, more=interrupted or handled > 0)
@@ -76,6 +83,10 @@ def deliver_one(delivery_id: int, token: str, sender: "Sender") -> None:
         db.session.commit()
         return
 
+    # Wait for the shared throttle before the attempt row exists: if Redis
+    # fails here, nothing was recorded as sent and the lease simply expires.
+    if delivery.channel in THROTTLED:
+        throttle.acquire(THROTTLED[delivery.channel])
     attempt = claims.begin_attempt(delivery, token)
     if attempt is None:
         return
@@ -159,7 +170,6 @@ class Sender:
             "machine_detection_method": "POST",
             "ring_timeout": 30,
         }
-        throttle.acquire("call")
         return plivo_client.create_call(self.client, **params).provider_id
 
     def send_sms(self, delivery, attempt) -> str:
@@ -173,7 +183,6 @@ class Sender:
             "url": audio.public_url("delivery.sms_status", **ids),
             "method": "POST",
         }
-        throttle.acquire("sms")
         return plivo_client.create_message(self.client, **params).provider_id
 
     def send_email(self, delivery, attempt) -> str:

@@ -107,3 +107,10 @@ def goodbye() -> str:
     response = plivoxml.ResponseElement()
     response.add_hangup()
     return response.to_string(pretty=False)
+
+
+def sms_reply(text: str, *, src: str, dst: str) -> str:
+    """A reply to an inbound text, sent by the provider from our number."""
+    response = plivoxml.ResponseElement()
+    response.add_message(text, src=src, dst=dst, type="sms")
+    return response.to_string(pretty=False)

@@ -25,14 +25,9 @@ def message(kind="outreach", building=None, channels=("phone",), **fields):
 
 def deliveries(msg, addresses, channel="phone", **fields):
     """One pending delivery per address; returns their ids."""
+    fields.setdefault("building_id", msg.building_id)
     rows = [
-        Delivery(
-            message_id=msg.id,
-            channel=channel,
-            address=address,
-            building_id=msg.building_id,
-            **fields,
-        )
+        Delivery(message_id=msg.id, channel=channel, address=address, **fields)
         for address in addresses
     ]
     db.session.add_all(rows)
