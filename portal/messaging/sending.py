@@ -64,11 +64,39 @@ def check_can_send(message: Message, user) -> set[str]:
 
 def send(message_id: int, user_id: int) -> int:
     """Send a message once; returns the delivery rows created (0 on a repeat)."""
+    try:
+        count = _send_locked(message_id, user_id)
+    except Exception:
+        # Refusals happen while the row lock is held: end that transaction.
+        db.session.rollback()
+        raise
+    if count is None:
+        return 0
+    _wake(message_id)
+    notify.mail_notices(_unsent_notices(message_id), message_id)
+    return count
+
+
+def _unsent_notices(message_id: int) -> list[int]:
+    return db.session.scalars(
+        select(NoticeRecord.id).where(
+            NoticeRecord.message_id == message_id,
+            NoticeRecord.notice != notify.ADVICE_REQUEST,
+            NoticeRecord.sent_at.is_(None),
+        )
+    ).all()
+
+
+def _send_locked(message_id: int, user_id: int) -> int | None:
+    """The one transaction: lock, check, mark sent, create deliveries.
+
+    Returns None when the message had already been sent.
+    """
     message = _locked(message_id)
     if message.state in (service.SENT, service.SCHEDULED):
         db.session.rollback()
         logger.info("message_send_repeat message_id=%s", message_id)
-        return 0
+        return None
     if message.state not in SENDABLE:
         db.session.rollback()
         raise service.WrongState("This message cannot be sent in its state.")
@@ -87,9 +115,6 @@ def send(message_id: int, user_id: int) -> int:
     service.audit_message("send", message, user, deliveries=count, notices=len(notices))
     db.session.commit()
     logger.info("message_sent message_id=%s deliveries=%s", message_id, count)
-
-    _wake(message_id)
-    notify.mail_notices([n.id for n in notices], message_id)
     return count
 
 

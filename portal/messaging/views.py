@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.routing import BuildError
 
 from portal.accounts.access import building_scope, require_building, requires
 from portal.directory.models import Building
@@ -47,6 +48,8 @@ def localtime(moment, timezone: str) -> str:
 
 
 def flash_error(error: service.MessagingError) -> None:
+    """Show why the action was refused; nothing of it stays in the session."""
+    db.session.rollback()
     flash(str(error), "error")
 
 
@@ -103,7 +106,16 @@ def detail(message_id: int):
         events=history.timeline(message),
         actions=actions_for(message),
         delivery_counts=_delivery_counts(message),
+        progress_url=_progress_url(message),
     )
+
+
+def _progress_url(message: Message) -> str | None:
+    """The delivery area's progress page, when that area is installed."""
+    try:
+        return url_for("delivery.progress_page", message_id=message.id)
+    except BuildError:
+        return None
 
 
 def _delivery_counts(message: Message) -> dict:
