@@ -150,6 +150,16 @@ def _find_staff(demo: DemoUser, district_office: Building | None, taken: set[int
     return None
 
 
+def _mobile_of(staff: StaffMember | None) -> str | None:
+    """The staff member's usable mobile number (approvers get an SMS link)."""
+    if staff is None:
+        return None
+    for point in staff.contact_points:
+        if point.kind == "mobile_phone" and point.address and point.active:
+            return point.address
+    return None
+
+
 def _new_user(demo: DemoUser, issuer: str, staff: StaffMember | None) -> PortalUser:
     if staff is not None:
         name, email = staff.full_name, staff.email or f"{demo.subject}@district.example"
@@ -161,6 +171,7 @@ def _new_user(demo: DemoUser, issuer: str, staff: StaffMember | None) -> PortalU
         email=email,
         display_name=name,
         staff_member_id=staff.id if staff else None,
+        mobile_phone=_mobile_of(staff),
     )
     ends_on = clock.today() + DESIGNEE_TERM if demo.role in DESIGNEES else None
     user.roles.append(
@@ -175,7 +186,7 @@ def _new_user(demo: DemoUser, issuer: str, staff: StaffMember | None) -> PortalU
 
 def ensure_demo_users(issuer: str) -> list[PortalUser]:
     """Create the missing demo users for `issuer`; returns the ones created."""
-    buildings = db.session.scalars(select(Building).order_by(Building.code)).all()
+    buildings = db.session.scalars(select(Building).order_by(Building.id)).all()
     schools = [b for b in buildings if b.kind == "school"]
     district_office = next((b for b in buildings if b.kind == "district"), None)
 
