@@ -15,7 +15,8 @@ __all__ = ["Sandbox", "SandboxSettings", "create_sandbox_app"]
 
 def create_sandbox_app(settings: SandboxSettings | dict | None = None) -> Flask:
     """Build the sandbox app; its state is `app.extensions["plivo_sandbox"]`."""
-    from portal.sandbox import api, control, records  # noqa: F401 - routes
+    from portal.sandbox import control, records
+    from portal.sandbox.fastlane import FastLane
 
     if not isinstance(settings, SandboxSettings):
         base = SandboxSettings()
@@ -24,9 +25,10 @@ def create_sandbox_app(settings: SandboxSettings | dict | None = None) -> Flask:
 
     app = Flask(__name__)
     app.json.sort_keys = False
-    app.extensions["plivo_sandbox"] = Sandbox(settings)
-    app.register_blueprint(api.bp)
+    sandbox = app.extensions["plivo_sandbox"] = Sandbox(settings)
+    app.register_blueprint(records.bp)
     app.register_blueprint(control.bp)
+    app.wsgi_app = FastLane(app.wsgi_app, sandbox)
 
     @app.get("/healthz")
     def healthz():

@@ -1,26 +1,26 @@
-"""The part of Plivo's REST API the portal uses, with Plivo's paths and JSON.
+"""Creating calls and texts the way Plivo's REST API does, without Flask.
 
-Every request is checked for HTTP Basic auth (auth id + token, and the auth
-id in the path), then counted against the API rate (429 beyond it). Create
-requests may then meet an injected fault before or after they take effect.
+These two requests are the hot path of every benchmark, so they are plain
+functions of (sandbox, parameters) → (status, body), served by the WSGI
+front in `fastlane.py`; reads and the rest go through Flask (`records.py`).
+Both check HTTP Basic auth here (auth id + token, and the auth id in the
+path) and count the request against the API rate. A create request may
+then meet an injected fault before or after it takes effect.
 """
 
+import base64
+import binascii
 import hmac
-import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, jsonify, request
-
 from portal.sandbox.fates import INVALID, fate_for, is_well_formed, normalise
-from portal.sandbox.store import new_uuid
-
-logger = logging.getLogger(__name__)
-
-bp = Blueprint("plivo_api", __name__, url_prefix="/v1/Account/<auth_id>")
 
 MACHINE_DETECTION = {"true", "hangup"}
 METHODS = {"GET", "POST"}
+CALL_URLS = ("answer_url", "hangup_url", "fallback_url", "machine_detection_url")
+CALL_METHODS = ("answer_method", "hangup_method", "fallback_method",
+                "machine_detection_method")  # fmt: skip
 
 
 class Refused(Exception):
@@ -32,50 +32,28 @@ class Refused(Exception):
         self.error = error
 
 
-def sandbox():
-    """The `Sandbox` of the running app."""
-    return current_app.extensions["plivo_sandbox"]
+def authorised(settings, header: str | None, path_auth_id: str) -> bool:
+    """Whether a Basic `Authorization` header and path id match the account."""
+    if not header or not header.startswith("Basic "):
+        return False
+    try:
+        user, _, token = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return (
+        hmac.compare_digest(user, settings.auth_id)
+        and hmac.compare_digest(token, settings.auth_token)
+        and path_auth_id == settings.auth_id
+    )
 
 
-def reply(body: dict, status: int = 200):
-    """A Plivo JSON reply with its `api_id`."""
-    return jsonify({"api_id": g.api_id, **body}), status
-
-
-@bp.url_value_preprocessor
-def _take_auth_id(endpoint, values):
-    g.path_auth_id = values.pop("auth_id", "")
-
-
-@bp.before_request
-def _check_auth_and_rate():
-    g.api_id = new_uuid()
-    settings = sandbox().settings
-    auth = request.authorization
-    if (
-        auth is None
-        or not hmac.compare_digest(str(auth.username or ""), settings.auth_id)
-        or not hmac.compare_digest(str(auth.password or ""), settings.auth_token)
-        or g.path_auth_id != settings.auth_id
-    ):
-        sandbox().store.count("responses_401")
-        return reply({"error": "authentication failed"}, 401)
-    if not sandbox().admit():
-        return reply({"error": "too many requests"}, 429)
-    return None
-
-
-@bp.errorhandler(Refused)
-def _refused(error: Refused):
-    sandbox().store.count(f"responses_{error.status}")
-    return reply({"error": error.error}, error.status)
-
-
-def _params() -> dict:
-    body = request.get_json(silent=True)
-    if isinstance(body, dict):
-        return body
-    return request.form.to_dict()
+def gate(sandbox, header: str | None, path_auth_id: str) -> None:
+    """Refuse with 401 or 429 unless the request may go on."""
+    if not authorised(sandbox.settings, header, path_auth_id):
+        sandbox.store.count("responses_401")
+        raise Refused(401, "authentication failed")
+    if not sandbox.admit():
+        raise Refused(429, "too many requests")
 
 
 def _require(params: dict, *names: str) -> None:
@@ -98,35 +76,31 @@ def _destinations(raw: str, name: str) -> list[str]:
     return [normalise(n) for n in numbers]
 
 
-def _meet_fault(kind: str | None, create):
-    """Run `create()` around the injected fault `kind`; returns its result."""
-    settings = sandbox().settings
+def _with_fault(sandbox, number: str, create):
+    """Run `create()` around the fault this request meets; returns its result."""
+    kind = sandbox.fault_for(number)
     if kind == "429":
-        return None, reply({"error": "too many requests"}, 429)
+        raise Refused(429, "too many requests")
     if kind == "500":
-        sandbox().store.count("responses_500")
-        return None, reply({"error": "internal server error"}, 500)
+        raise Refused(500, "internal server error")
     created = create()
     if kind == "500_after_create":
-        sandbox().store.count("responses_500")
-        return created, reply({"error": "internal server error"}, 500)
+        raise Refused(500, "internal server error")
     if kind == "slow":
-        time.sleep(settings.slow_seconds)
+        time.sleep(sandbox.settings.slow_seconds)
     if kind == "timeout_after_accept":
-        time.sleep(settings.hang_seconds)
-    return created, None
+        time.sleep(sandbox.settings.hang_seconds)
+    return created
 
 
-@bp.post("/Call/")
-def create_call():
-    """Make outbound calls (one per `<`-separated destination)."""
-    params = _params()
+def create_call(sandbox, params: dict) -> tuple[int, dict]:
+    """`POST Call/`: one call per `<`-separated destination."""
     _require(params, "from", "to", "answer_url")
     if not is_well_formed(str(params["from"])):
         raise Refused(400, "invalid from number")
-    for name in ("answer_url", "hangup_url", "fallback_url", "machine_detection_url"):
+    for name in CALL_URLS:
         _check_url(params, name)
-    for name in ("answer_method", "hangup_method", "machine_detection_method"):
+    for name in CALL_METHODS:
         if str(params.get(name) or "POST").upper() not in METHODS:
             raise Refused(400, f"{name} must be GET or POST")
     detection = str(params.get("machine_detection") or "").lower()
@@ -135,27 +109,19 @@ def create_call():
     params["machine_detection"] = detection
     numbers = _destinations(params["to"], "to")
 
-    def create():
-        return [sandbox().place_call(params, number) for number in numbers]
-
-    placed, failure = _meet_fault(sandbox().fault_for(numbers[0]), create)
-    if failure:
-        return failure
+    placed = _with_fault(
+        sandbox, numbers[0], lambda: [sandbox.place_call(params, n) for n in numbers]
+    )
     queued = any(call.dial_at > time.monotonic() for call in placed)
     uuids = [call.request_uuid for call in placed]
-    return reply(
-        {
-            "message": "call queued" if queued else "call fired",
-            "request_uuid": uuids[0] if len(uuids) == 1 else uuids,
-        },
-        201,
-    )
+    return 201, {
+        "message": "call queued" if queued else "call fired",
+        "request_uuid": uuids[0] if len(uuids) == 1 else uuids,
+    }
 
 
-@bp.post("/Message/")
-def create_message():
-    """Send a text to one or more (`<`-separated) destinations."""
-    params = _params()
+def create_message(sandbox, params: dict) -> tuple[int, dict]:
+    """`POST Message/`: one text per `<`-separated destination."""
     _require(params, "dst", "text")
     if not params.get("src") and not params.get("powerpack_uuid"):
         raise Refused(400, "src or powerpack_uuid is required")
@@ -165,16 +131,10 @@ def create_message():
     numbers = _destinations(params["dst"], "dst")
     params.setdefault("src", "")
 
-    def create():
-        return [sandbox().place_text(params, number) for number in numbers]
-
-    placed, failure = _meet_fault(sandbox().fault_for(numbers[0]), create)
-    if failure:
-        return failure
-    return reply(
-        {
-            "message": "message(s) queued",
-            "message_uuid": [text.message_uuid for text in placed],
-        },
-        202,
+    placed = _with_fault(
+        sandbox, numbers[0], lambda: [sandbox.place_text(params, n) for n in numbers]
     )
+    return 202, {
+        "message": "message(s) queued",
+        "message_uuid": [text.message_uuid for text in placed],
+    }

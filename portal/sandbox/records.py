@@ -8,11 +8,42 @@ machine detection), hanging up, and cancelling a queued request.
 
 import time
 
-from flask import request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from portal.sandbox.api import Refused, bp, reply, sandbox
+from portal.sandbox.api import Refused, gate
 from portal.sandbox.fates import plivo_form
-from portal.sandbox.store import Call, Text
+from portal.sandbox.store import Call, Text, new_uuid
+
+bp = Blueprint("plivo_api", __name__, url_prefix="/v1/Account/<auth_id>")
+
+
+def sandbox():
+    """The `Sandbox` of the running app."""
+    return current_app.extensions["plivo_sandbox"]
+
+
+def reply(body: dict, status: int = 200):
+    """A Plivo JSON reply with its `api_id`."""
+    return jsonify({"api_id": g.api_id, **body}), status
+
+
+@bp.url_value_preprocessor
+def _take_auth_id(endpoint, values):
+    g.path_auth_id = values.pop("auth_id", "")
+
+
+@bp.before_request
+def _check_auth_and_rate():
+    g.api_id = new_uuid()
+    gate(sandbox(), request.headers.get("Authorization"), g.path_auth_id)
+
+
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    if error.status not in (401, 429):
+        sandbox().store.count(f"responses_{error.status}")
+    return reply({"error": error.error}, error.status)
+
 
 CALL_STATES = {
     "completed": "ANSWER",
