@@ -4,8 +4,10 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
-from portal.accounts import audit
+from portal.accounts import audit, training
+from portal.accounts.models import AuditEvent
 from portal.extensions import db
 
 accounts_cli = AppGroup("accounts", help="Portal accounts and the audit trail.")
@@ -13,10 +15,27 @@ accounts_cli = AppGroup("accounts", help="Portal accounts and the audit trail.")
 
 @accounts_cli.command("verify-audit")
 def verify_audit():
-    """Check the audit trail's hash chain; exit 1 if any row was altered."""
+    """Check the audit trail's hash chain; exit 1 naming any altered row."""
     broken = audit.verify_chain()
+    checked = db.session.scalar(select(func.count(AuditEvent.id)))
     if broken:
-        click.echo(f"audit chain broken at rows: {', '.join(map(str, broken))}")
+        click.echo(
+            f"audit chain broken at rows: {', '.join(map(str, broken))} "
+            f"({len(broken)} of {checked} rows)"
+        )
+        for row_id in broken[:50]:
+            event = db.session.get(AuditEvent, row_id)
+            click.echo(f"  row {event.id}: {event.at.isoformat()} {event.action}")
+        db.session.rollback()
         sys.exit(1)
-    click.echo("audit chain intact")
+    click.echo(f"audit chain intact ({checked} rows)")
+    db.session.rollback()
+
+
+@accounts_cli.command("training-due")
+def training_due():
+    """List active users whose annual training is due (e-mail, last date)."""
+    for row in training.roster(only_due=True):
+        last = row["last"].isoformat() if row["last"] else "never"
+        click.echo(f"{row['user'].email}\t{last}")
     db.session.rollback()

@@ -56,7 +56,7 @@ def index():
     number = request.args.get("page", "1")
     number = int(number) if number.isdigit() else 1
     rows = page(f, number, PAGE_SIZE)
-    audit.record("audit.viewed", page=number, **f.as_details())
+    audit.record("audit.viewed", page=number, search=f.as_details())
     db.session.commit()
     buildings = db.session.scalars(select(Building).order_by(Building.name)).all()
     return render_template(
@@ -77,7 +77,7 @@ def export():
     """The matching rows as CSV (cells never start a spreadsheet formula)."""
     f, _problems = _filter()
     text, count = export_csv(f)
-    audit.record("audit.exported", rows=count, **f.as_details())
+    audit.record("audit.exported", rows=count, search=f.as_details())
     db.session.commit()
     logger.info("audit_exported rows=%s", count)
     name = f"audit-{clock.today().isoformat()}.csv"
