@@ -45,8 +45,8 @@ def ring(sandbox, call: Call) -> None:
     )
     if not ok:
         return
-    if call.fate.machine and detection:
-        _machine_detected(sandbox, call)
+    if detection:
+        _machine_detected(sandbox, call, machine=call.fate.machine)
     sandbox.scheduler.later(
         sandbox.settings.talk_seconds, lambda: _after_talk(sandbox, call)
     )
@@ -182,12 +182,17 @@ def _fetch_audio(sandbox, url: str) -> dict:
         return {"status": None, "bytes": 0, "error": type(error).__name__}
 
 
-def _machine_detected(sandbox, call: Call) -> None:
+def _machine_detected(sandbox, call: Call, machine: bool = True) -> None:
+    """Tell `machine_detection_url` who answered: Machine=true or false."""
     url = call.params.get("machine_detection_url")
     if not url:
         return
     method = str(call.params.get("machine_detection_method") or "POST").upper()
-    params = {**call_params(call), "Machine": "true", "Event": "MachineDetection"}
+    params = {
+        **call_params(call),
+        "Machine": "true" if machine else "false",
+        "Event": "MachineDetection",
+    }
     notify(sandbox, call, "machine_detection", method, url, params, retries=0)
 
 

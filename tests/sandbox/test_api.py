@@ -131,3 +131,22 @@ def test_a_queued_call_can_be_cancelled(plivo_client, sandbox_server):
     assert sandbox_server.call(second.request_uuid)["status"] == "cancel"
     with pytest.raises(exceptions.ResourceNotFoundError):
         plivo_client.queued_calls.get(second.request_uuid)
+
+
+def test_form_encoded_create_and_bad_json(sandbox_server):
+    url = f"{sandbox_server.base_url}/v1/Account/{sandbox_server.auth_id}/Call/"
+    auth = (sandbox_server.auth_id, sandbox_server.auth_token)
+    form = {"from": CALLER, "to": "+12535550123", "answer_url": "http://x.test/"}
+
+    created = requests.post(url, data=form, auth=auth, timeout=5)
+    broken = requests.post(
+        url,
+        data="{not json",
+        headers={"Content-Type": "application/json"},
+        auth=auth,
+        timeout=5,
+    )
+
+    assert created.status_code == 201
+    assert created.json()["message"] == "call fired"
+    assert broken.status_code == 400

@@ -245,3 +245,18 @@ def test_fallback_url_is_used_when_the_answer_url_fails(
     assert hit["form"]["HangupCause"] == "NORMAL_CLEARING"
     heard = sandbox_server.call(response.request_uuid)["heard"]
     assert heard[0]["text"] == "Hola, llama la escuela Lincoln."
+
+
+def test_a_person_answering_is_reported_as_machine_false(
+    plivo_client, sandbox_server, receiver
+):
+    response = _dial(
+        plivo_client,
+        receiver,
+        "+12535550123",
+        machine_detection="true",
+        machine_detection_url=receiver.url("/machine"),
+    )
+    _hangup_of(sandbox_server, receiver, response.request_uuid)
+
+    assert receiver.received("/machine")[0]["form"]["Machine"] == "false"
