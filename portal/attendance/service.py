@@ -215,13 +215,38 @@ def synthesize(run: AttendanceRun, households_, spoken) -> int:
         for piece in wording.pieces(words[how.template], said, building.name, run.date):
             needed.add((how.engine, how.voice, piece))
 
-    made = 0
-    for engine, language, piece in sorted(needed):
-        if tts.find_clip(engine, language, piece) is None:
-            tts.clip_for(engine, language, piece)
-            made += 1
-            db.session.commit()
+    return _make_missing(needed)
+
+
+def _make_missing(needed: set[tuple[str, str, str]]) -> int:
+    """Synthesize the pieces that have no clip yet, storing them in batches.
+
+    Clips made before a failure are kept, so a retry asks only for the rest.
+    """
+    by_voice: dict[tuple[str, str], set[str]] = {}
+    for engine, language, piece in needed:
+        by_voice.setdefault((engine, language), set()).add(piece)
+
+    made, batch = 0, []
+    try:
+        for (engine, language), texts in sorted(by_voice.items()):
+            hashes = {tts.text_hash(t): t for t in texts}
+            cached = tts.cached_hashes(engine, language, set(hashes))
+            for digest in sorted(set(hashes) - cached):
+                batch.append(tts.synthesize_to_file(engine, language, hashes[digest]))
+                if len(batch) >= 200:
+                    made += _store_batch(batch)
+    finally:
+        made += _store_batch(batch)
     return made
+
+
+def _store_batch(batch: list[dict]) -> int:
+    count = len(batch)
+    tts.store_clips(batch)
+    db.session.commit()
+    batch.clear()
+    return count
 
 
 def student_names(student_ids) -> dict[int, str]:

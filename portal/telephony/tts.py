@@ -22,7 +22,7 @@ from pathlib import Path
 import gtts
 from flask import current_app
 from gtts.lang import tts_langs
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.attendance.models import TtsClip
@@ -214,6 +214,21 @@ def find_clip(engine: str, language: str, text: str) -> TtsClip | None:
     return None
 
 
+def cached_hashes(engine: str, language: str, hashes: set[str]) -> set[str]:
+    """Which of these text hashes already have a clip (one query)."""
+    if not hashes:
+        return set()
+    return set(
+        db.session.scalars(
+            select(TtsClip.text_hash).where(
+                TtsClip.engine == engine,
+                TtsClip.language == language,
+                TtsClip.text_hash.in_(hashes),
+            )
+        )
+    )
+
+
 def clip_path(clip: TtsClip) -> Path:
     return Path(current_app.config["AUDIO_DIR"]) / clip.path
 
@@ -226,14 +241,43 @@ def clip_for(engine_name: str, language: str, text: str) -> TtsClip:
     clip = find_clip(engine_name, language, text)
     if clip is not None:
         return clip
+    return make_clip(engine_name, language, text)
 
+
+def make_clip(engine_name: str, language: str, text: str) -> TtsClip:
+    """Synthesize and store a clip (the caller knows it is not cached)."""
+    row = synthesize_to_file(engine_name, language, text)
+    return _store_clip_row(**row)
+
+
+def synthesize_to_file(engine_name: str, language: str, text: str) -> dict:
+    """Synthesize, write the audio under AUDIO_DIR; returns the clip's row."""
     engine = get_engine(engine_name)
     audio = _synthesize_with_retry(engine, text, language)
 
     digest = text_hash(text)
     relative = Path("tts") / engine.name / language / f"{digest}{engine.suffix}"
     _write_atomically(Path(current_app.config["AUDIO_DIR"]) / relative, audio)
-    return _store_clip_row(engine, language, digest, str(relative), len(audio))
+    return {
+        "engine": engine.name,
+        "language": language,
+        "text_hash": digest,
+        "path": str(relative),
+        "mime_type": engine.mime_type,
+        "size": len(audio),
+    }
+
+
+def store_clips(rows: list[dict]) -> None:
+    """Insert many clip rows at once; one by one if another worker raced us."""
+    if not rows:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(TtsClip), rows)
+    except IntegrityError:
+        for row in rows:
+            _store_clip_row(**row)
 
 
 def _synthesize_with_retry(engine, text: str, language: str) -> bytes:
@@ -266,26 +310,19 @@ def _write_atomically(path: Path, audio: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _store_clip_row(engine, language, digest, relative, size) -> TtsClip:
+def _store_clip_row(**row) -> TtsClip:
     """Insert the clip row; another worker may have made the same one."""
     try:
         with db.session.begin_nested():
-            clip = TtsClip(
-                engine=engine.name,
-                language=language,
-                text_hash=digest,
-                path=relative,
-                mime_type=engine.mime_type,
-                size=size,
-            )
+            clip = TtsClip(**row)
             db.session.add(clip)
         return clip
     except IntegrityError:
         return db.session.scalar(
             select(TtsClip).where(
-                TtsClip.engine == engine.name,
-                TtsClip.language == language,
-                TtsClip.text_hash == digest,
+                TtsClip.engine == row["engine"],
+                TtsClip.language == row["language"],
+                TtsClip.text_hash == row["text_hash"],
             )
         )
 
