@@ -110,7 +110,8 @@ def callback():
         db.session.commit()
         session.clear()
         template = "no_account" if user is None else "disabled"
-        return render_template(f"accounts/{template}.html"), 403
+        page = render_template(f"accounts/{template}.html", subject=subject)
+        return page, 403
 
     user.last_sign_in_at = utcnow()
     sessions.start(user)

@@ -123,6 +123,7 @@ def test_unknown_person_gets_the_no_account_page(app, client, principal):
     assert response.status_code == 403
     assert b"You do not have a portal account yet" in response.data
     assert b"Account Request Form" in response.data
+    assert b'<code class="subject">stranger</code>' in response.data
     assert not _signed_in(client)
     with app.app_context():
         assert (
