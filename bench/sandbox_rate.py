@@ -11,13 +11,16 @@ as fast as they can. Prints the rate and one JSON line.
 
 import argparse
 import base64
+import contextlib
 import http.client
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import plivo
 import requests
@@ -53,6 +56,21 @@ class _RawClient:
             self._post("Message", {"src": src, "dst": dst, "text": text})
         else:
             self._post("Call", {"from": from_, "to": to_, "answer_url": answer_url})
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its direct children (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(child) for child in children]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _worker(base_url, seconds, threads, kind, raw, out) -> None:
@@ -126,6 +144,7 @@ def main() -> None:
         out = multiprocessing.Queue()
         raw = args.client == "raw"
         started = time.monotonic()
+        cpu_before = _cpu_seconds(sandbox.pid)
         procs = [
             multiprocessing.Process(
                 target=_worker,
@@ -139,6 +158,7 @@ def main() -> None:
         for p in procs:
             p.join()
         elapsed = time.monotonic() - started
+        cpu = _cpu_seconds(sandbox.pid) - cpu_before
         stats = requests.get(base_url + "/sandbox/stats", timeout=5).json()
     finally:
         sandbox.terminate()
@@ -148,8 +168,11 @@ def main() -> None:
     failed = sum(r[1] for r in results)
     rate = sum(r[0] / r[2] for r in results)
     print(
-        f"{args.kind} creates: {done} in {elapsed:.1f}s = {rate:.0f}/s, errors {failed}"
+        f"{args.kind} creates: {done} in {elapsed:.1f}s ({rate:.0f}/s), errors {failed}"
     )
+    served = stats["api_requests"]
+    cpu_ms = 1000 * cpu / served if served else 0.0
+    print(f"sandbox CPU per request: {cpu_ms:.2f} ms")
     print(
         f"sandbox peak {args.kind}s created in 1s: {stats['max_calls_created_in_1s']}"
     )
@@ -161,6 +184,7 @@ def main() -> None:
                 "server": args.server,
                 "requests_per_second": round(rate),
                 "errors": failed,
+                "sandbox_cpu_ms_per_request": round(cpu_ms, 3),
                 "processes": args.processes,
                 "threads": args.threads,
                 "peak_in_1s": stats["max_calls_created_in_1s"]
