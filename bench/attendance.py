@@ -185,7 +185,7 @@ def run_day(day) -> dict:
 
 
 def dial_all(app, message_ids, started) -> float:
-    """Work every message's deliveries against the sandbox; seconds to last dial."""
+    """Work every message's deliveries on the sandbox: (seconds, calls dialled)."""
     from portal.delivery import worker
     from portal.delivery.models import PENDING, Delivery
 
@@ -198,7 +198,13 @@ def dial_all(app, message_ids, started) -> float:
             )
         )
         if not waiting:
-            return time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            dialled = db.session.scalar(
+                select(func.count(Delivery.id)).where(
+                    Delivery.channel == "phone", Delivery.provider_id.is_not(None)
+                )
+            )
+            return elapsed, dialled
 
 
 def main(argv=None) -> dict:
@@ -254,7 +260,9 @@ def _measure(app, args, languages, rng, dial: bool) -> dict:
     add_absences(day2_children, DAY2)
 
     day1 = run_day(DAY1)
-    dial_seconds = dial_all(app, day1["message_ids"], day1["started"]) if dial else None
+    dial_seconds, dialled = (
+        dial_all(app, day1["message_ids"], day1["started"]) if dial else (None, None)
+    )
     day2 = run_day(DAY2)
     figures = {
         "bench": "attendance",
@@ -269,6 +277,7 @@ def _measure(app, args, languages, rng, dial: bool) -> dict:
         "day2_run_seconds": day2["run_seconds"],
         "fallback_households_day1": day1["fallback_households"],
         "dial_cps": args.cps if dial else None,
+        "day1_calls_dialled": dialled,
         "day1_start_to_last_dial_seconds": round(dial_seconds, 1) if dial else None,
     }
     for key, value in figures.items():

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.accounts import access, audit
@@ -24,7 +24,7 @@ from portal.attendance.forms import TemplateForm, UploadForm
 from portal.attendance.models import Absence, AttendanceRun, AttendanceTemplate
 from portal.directory.models import Building
 from portal.extensions import db
-from portal.main import nav
+from portal.main import home_cards, nav
 from portal.models_base import utcnow
 from portal.telephony import tts
 
@@ -263,6 +263,25 @@ def _language(code: str) -> str:
     if not code or len(code) > 10 or not code.replace("-", "").isalnum():
         abort(404)
     return code
+
+
+@home_cards.register("attendance.view")
+def attendance_card(user) -> list[home_cards.Card]:
+    """Today's absences in the buildings this person sees."""
+    scope = access.building_scope(user, "attendance.view")
+    query = select(func.count(Absence.id)).where(Absence.date == clock.today())
+    if scope is not None:
+        query = query.where(Absence.building_id.in_(scope))
+    count = db.session.scalar(query) or 0
+    return [
+        home_cards.Card(
+            title="Attendance calls",
+            text="Unexcused absences imported for today.",
+            url=url_for("attendance.index"),
+            link_text="Review absences",
+            count=count,
+        )
+    ]
 
 
 nav.add("Attendance", "attendance.index", "attendance.view", 40)

@@ -211,3 +211,15 @@ def test_preview_audio_of_someone_else_is_not_served(client, login, make):
 def test_clerk_cannot_edit_templates(client, login, clerk):
     login(clerk)
     assert client.get("/attendance/templates").status_code == 403
+
+
+def test_home_card_counts_todays_absences(client, login, make, school, clerk, absent):
+    from portal import clock
+
+    absent(make.student(school), clock.today())
+    login(clerk)
+
+    page = client.get("/").get_data(True)
+
+    assert "Attendance calls" in page
+    assert "Review absences" in page
