@@ -76,7 +76,10 @@ def start_signin():
     session.clear()
     if next_path:
         session[NEXT_KEY] = next_path
-    redirect_uri = url_for("accounts.callback", _external=True)
+    # Built from PUBLIC_BASE_URL, not the request: behind a TLS proxy the
+    # request says http://, and the provider wants the registered URI exactly.
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    redirect_uri = base + url_for("accounts.callback")
     extra = {}
     if current_app.config["DEV_SIGNIN_HELPERS"] and request.form.get("login_hint"):
         extra["login_hint"] = request.form["login_hint"]
