@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 
 from portal import clock
 from portal.accounts import access, history, training
-from portal.accounts.models import PortalUser
+from portal.accounts.models import AuditEvent, PortalUser
 from portal.accounts.requests import AccountRequest
 from portal.extensions import db
 from portal.main import nav
@@ -45,12 +45,23 @@ def show(user_id: int):
         .order_by(AccountRequest.id.desc())
     ).all()
     last = training.last_trained_on(user.id)
+    # Changes made outside the request form (directory import, demo set-up).
+    other_events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.target.in_([f"user:{user.id}", f"portal_user:{user.id}"]),
+            ~AuditEvent.action.startswith("access."),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(50)
+    ).all()
     return render_template(
         "accounts/person.html",
         person=user,
         today=clock.today(),
         changes=history.for_user(user.id),
         requests_for=requests_for,
+        other_events=other_events,
         last_trained=last,
         training_due_on=training.due_on(last),
         training_current=training.is_current(user),

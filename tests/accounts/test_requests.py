@@ -248,3 +248,34 @@ def test_person_page_shows_history(app, client, csrf, login, make, district, smt
     assert b"Role granted" in page.data
     assert b"2099-06-30" in page.data
     assert client.get(f"/people/{user_id}").status_code == 403
+
+
+def test_person_page_shows_changes_made_outside_the_form(
+    app, client, login, make, district
+):
+    from portal.accounts import audit
+
+    user = make.user(Role.OFFICE_STAFF, building=district["lakeview"])
+    audit.record("directory.staff_left", target=f"portal_user:{user.id}")
+    db.session.commit()
+    login(district["it"])
+    page = client.get(f"/people/{user.id}")
+    assert b"directory.staff_left" in page.data
+
+
+def test_bootstrap_it_admin(app, make):
+    from click.testing import CliRunner
+
+    from portal.accounts.cli import bootstrap_it_admin
+
+    runner = CliRunner()
+    result = runner.invoke(
+        bootstrap_it_admin, ["Ida@District.example", "--name", "Ida"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(
+        select(PortalUser).where(PortalUser.subject == "ida@district.example")
+    )
+    assert access.holds(user, "accounts.fulfil")
+    again = runner.invoke(bootstrap_it_admin, ["ida@district.example", "--name", "Ida"])
+    assert again.exit_code == 1
