@@ -111,7 +111,8 @@ class Config:
             SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
-            SESSION_COOKIE_SECURE=self.is_production,
+            # Plain HTTP only on a developer machine and in tests.
+            SESSION_COOKIE_SECURE=self.PORTAL_ENV not in ("development", "testing"),
             SESSION_COOKIE_NAME="portal_session",
             PERMANENT_SESSION_LIFETIME=timedelta(hours=self.SESSION_ABSOLUTE_HOURS),
             REMEMBER_COOKIE_DURATION=timedelta(seconds=0),

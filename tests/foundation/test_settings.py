@@ -58,3 +58,19 @@ def test_environment_values_are_typed(monkeypatch):
     assert config.DEV_SIGNIN_HELPERS is True
     assert config.SMTP_PORT == 2525
     assert config.PLIVO_CALLS_PER_SECOND == 0.5
+
+
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ("development", False),
+        ("testing", False),
+        ("staging", True),
+        ("production", True),
+    ],
+)
+def test_session_cookie_is_secure_outside_development(env, secure):
+    settings = Config(PORTAL_ENV=env).flask_settings()
+    assert settings["SESSION_COOKIE_SECURE"] is secure
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
