@@ -76,6 +76,7 @@ def _cpu_seconds(pid: int) -> float:
 def _worker(base_url, seconds, threads, kind, raw, out) -> None:
     counts = [0] * threads
     errors = [0] * threads
+    kinds: dict[str, int] = {}
     started = time.monotonic()
     stop_at = started + seconds
 
@@ -101,14 +102,17 @@ def _worker(base_url, seconds, threads, kind, raw, out) -> None:
                 requests.RequestException,
                 RuntimeError,
                 OSError,
-            ):
+            ) as error:
                 errors[index] += 1
+                kinds[type(error).__name__] = kinds.get(type(error).__name__, 0) + 1
 
     workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+    if kinds:
+        print("client errors:", kinds, flush=True)
     out.put((sum(counts), sum(errors), time.monotonic() - started))
 
 
