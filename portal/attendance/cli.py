@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal import clock
-from portal.attendance import importer, service
+from portal.attendance import households, importer, service
 from portal.directory.models import Building
 from portal.extensions import db
 from portal.telephony import tts
@@ -59,6 +59,9 @@ def run(day: str | None, code: str | None):
 
     failed = 0
     for building in buildings:
+        if not households.absences_for(building.id, when):
+            click.echo(f"{building.code}: no absences imported for {when}")
+            continue
         try:
             outcome = service.run_building(building.id, when)
         except tts.TtsUnavailable as error:

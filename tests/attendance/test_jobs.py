@@ -143,3 +143,16 @@ def test_flask_cli_run_twice(app, make, absent, woken, google_tts):
     assert "1 household(s) to call, 1 new deliveries" in first.output
     assert "0 new deliveries" in second.output
     assert len(woken) == 1
+
+
+def test_flask_cli_run_skips_buildings_without_absences(app, make, woken):
+    school = make.building("EMP")
+
+    result = app.test_cli_runner().invoke(
+        attendance_cli, ["run", "--date", "2026-12-03", "--building", school.code]
+    )
+
+    assert result.exit_code == 0
+    assert "EMP: no absences imported for 2026-12-03" in result.output
+    assert db.session.query(AttendanceRun).count() == 0
+    assert woken == []
