@@ -40,13 +40,16 @@ def ring(sandbox, call: Call) -> None:
         hang_up(sandbox, call, "completed", "MACHINE_DETECTED")
         return
 
-    ok = _follow(
+    ended = _follow(
         sandbox, call, "answer", call.params["answer_url"], _answer_method(call)
     )
-    if not ok:
-        return
+    # Detection runs beside the XML (Plivo reports it within a few seconds),
+    # so it is reported even when the XML itself ended the call.
     if detection:
         _machine_detected(sandbox, call, machine=call.fate.machine)
+    if ended:
+        hang_up(sandbox, call, "completed", ended)
+        return
     sandbox.scheduler.later(
         sandbox.settings.talk_seconds, lambda: _after_talk(sandbox, call)
     )
@@ -57,11 +60,11 @@ def _answer_method(call: Call) -> str:
 
 
 def _after_talk(sandbox, call: Call) -> None:
+    ended = None
     if call.transfer_url:
         url, call.transfer_url = call.transfer_url, ""
-        if not _follow(sandbox, call, "transfer", url, call.transfer_method):
-            return
-    hang_up(sandbox, call, "completed", "NORMAL_CLEARING")
+        ended = _follow(sandbox, call, "transfer", url, call.transfer_method)
+    hang_up(sandbox, call, "completed", ended or "NORMAL_CLEARING")
 
 
 def call_params(call: Call, status: str = "in-progress") -> dict:
@@ -79,38 +82,38 @@ def call_params(call: Call, status: str = "in-progress") -> dict:
     }
 
 
-def _follow(sandbox, call, event, url, method) -> bool:
-    """Fetch XML from `url` and do what it says; False if the call ended."""
+def _follow(sandbox, call, event, url, method) -> str | None:
+    """Fetch XML from `url` and do what it says; the hangup cause if it ended."""
     extra = {"Event": "StartApp"} if event == "answer" else {}
     for _ in range(MAX_DOCUMENTS):
         params = {**call_params(call), **extra}
-        text = _fetch_xml(sandbox, call, event, url, method, params)
-        fallback = call.params.get("fallback_url")
-        if text is None and event == "answer" and fallback:
-            fallback_method = str(call.params.get("fallback_method") or "POST")
-            text = _fetch_xml(
-                sandbox, call, "fallback", fallback, fallback_method.upper(), params
-            )
+        text = _document(sandbox, call, event, url, method, params)
         if text is None:
-            hang_up(sandbox, call, "completed", "ANSWER_URL_FAILED")
-            return False
+            return "ANSWER_URL_FAILED"
         steps, errors = answer_xml.parse(text)
         call.xml_errors.extend(f"{event}: {e}" for e in errors)
         if errors:
             sandbox.store.count("xml_errors")
         if not steps and errors:
-            hang_up(sandbox, call, "completed", "INVALID_ANSWER_XML")
-            return False
+            return "INVALID_ANSWER_XML"
         following = _listen(sandbox, call, steps)
         if following is None:
-            return True
+            return None
         if following == "hangup":
-            hang_up(sandbox, call, "completed", "NORMAL_CLEARING")
-            return False
+            return "NORMAL_CLEARING"
         event, url, method, extra = following
     call.xml_errors.append("too many Redirect/GetInput documents in a row")
-    hang_up(sandbox, call, "completed", "INVALID_ANSWER_XML")
-    return False
+    return "INVALID_ANSWER_XML"
+
+
+def _document(sandbox, call, event, url, method, params) -> str | None:
+    """The XML at `url`, or at the fallback URL when the answer URL fails."""
+    text = _fetch_xml(sandbox, call, event, url, method, params)
+    fallback = call.params.get("fallback_url")
+    if text is None and event == "answer" and fallback:
+        fallback_method = str(call.params.get("fallback_method") or "POST").upper()
+        text = _fetch_xml(sandbox, call, "fallback", fallback, fallback_method, params)
+    return text
 
 
 def _fetch_xml(sandbox, call, event, url, method, params) -> str | None:

@@ -260,3 +260,20 @@ def test_a_person_answering_is_reported_as_machine_false(
     _hangup_of(sandbox_server, receiver, response.request_uuid)
 
     assert receiver.received("/machine")[0]["form"]["Machine"] == "false"
+
+
+def test_machine_is_reported_even_when_the_xml_hangs_up(
+    plivo_client, sandbox_server, receiver
+):
+    receiver.xml = "<Response><Speak>Message.</Speak><Hangup/></Response>"
+    response = _dial(
+        plivo_client,
+        receiver,
+        "+12535550171",
+        machine_detection="true",
+        machine_detection_url=receiver.url("/machine"),
+    )
+    hit = _hangup_of(sandbox_server, receiver, response.request_uuid)
+
+    assert receiver.received("/machine")[0]["form"]["Machine"] == "true"
+    assert hit["form"]["CallStatus"] == "completed"
