@@ -116,7 +116,7 @@ def _worker(base_url, seconds, threads, kind, raw, out) -> None:
     out.put((sum(counts), sum(errors), time.monotonic() - started))
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--processes", type=int, default=2)
@@ -128,9 +128,10 @@ def main() -> None:
     parser.add_argument(
         "--server", choices=["gunicorn", "werkzeug"], default="gunicorn"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    base_url = f"http://127.0.0.1:{args.port}"
+
+def _start_sandbox(args, base_url: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "scripts.plivo_sandbox", "--port", str(args.port),
                "--calls-per-second", "0", "--messages-per-second", "0", "--api-limit", "0",
                "--server", args.server]  # fmt: skip
@@ -138,65 +139,75 @@ def main() -> None:
         command.append("--no-callbacks")
     env = {"PLIVO_AUTH_ID": AUTH_ID, "PLIVO_AUTH_TOKEN": TOKEN, "PATH": ""}
     sandbox = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(base_url + "/healthz", timeout=1)
+            return sandbox
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    sandbox.terminate()
+    raise RuntimeError("the sandbox did not start")
+
+
+def _drive(args, base_url: str, pid: int):
+    """Run the client processes; returns their results, wall time and CPU used."""
+    out = multiprocessing.Queue()
+    raw = args.client == "raw"
+    started = time.monotonic()
+    cpu_before = _cpu_seconds(pid)
+    procs = [
+        multiprocessing.Process(
+            target=_worker,
+            args=(base_url, args.seconds, args.threads, args.kind, raw, out),
+        )
+        for _ in range(args.processes)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return results, time.monotonic() - started, _cpu_seconds(pid) - cpu_before
+
+
+def _report(args, results, elapsed: float, cpu: float, stats: dict) -> None:
+    done = sum(r[0] for r in results)
+    failed = sum(r[1] for r in results)
+    rate = sum(r[0] / r[2] for r in results)
+    served = stats["api_requests"]
+    cpu_ms = 1000 * cpu / served if served else 0.0
+    peak = stats["max_calls_created_in_1s" if args.kind == "call"
+                 else "max_messages_created_in_1s"]  # fmt: skip
+    print(
+        f"{args.kind} creates: {done} in {elapsed:.1f}s ({rate:.0f}/s), errors {failed}"
+    )
+    print(f"sandbox CPU per request: {cpu_ms:.2f} ms")
+    print(f"sandbox busiest second: {peak}")
+    summary = {
+        "kind": args.kind,
+        "client": args.client,
+        "server": args.server,
+        "requests_per_second": round(rate),
+        "errors": failed,
+        "sandbox_cpu_ms_per_request": round(cpu_ms, 3),
+        "processes": args.processes,
+        "threads": args.threads,
+        "peak_in_1s": peak,
+    }
+    print(json.dumps(summary))
+
+
+def main() -> None:
+    args = _parse_args()
+    base_url = f"http://127.0.0.1:{args.port}"
+    sandbox = _start_sandbox(args, base_url)
     try:
-        for _ in range(100):
-            try:
-                requests.get(base_url + "/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        out = multiprocessing.Queue()
-        raw = args.client == "raw"
-        started = time.monotonic()
-        cpu_before = _cpu_seconds(sandbox.pid)
-        procs = [
-            multiprocessing.Process(
-                target=_worker,
-                args=(base_url, args.seconds, args.threads, args.kind, raw, out),
-            )
-            for _ in range(args.processes)
-        ]
-        for p in procs:
-            p.start()
-        results = [out.get() for _ in procs]
-        for p in procs:
-            p.join()
-        elapsed = time.monotonic() - started
-        cpu = _cpu_seconds(sandbox.pid) - cpu_before
+        results, elapsed, cpu = _drive(args, base_url, sandbox.pid)
         stats = requests.get(base_url + "/sandbox/stats", timeout=5).json()
     finally:
         sandbox.terminate()
         sandbox.wait()
-
-    done = sum(r[0] for r in results)
-    failed = sum(r[1] for r in results)
-    rate = sum(r[0] / r[2] for r in results)
-    print(
-        f"{args.kind} creates: {done} in {elapsed:.1f}s ({rate:.0f}/s), errors {failed}"
-    )
-    served = stats["api_requests"]
-    cpu_ms = 1000 * cpu / served if served else 0.0
-    print(f"sandbox CPU per request: {cpu_ms:.2f} ms")
-    print(
-        f"sandbox peak {args.kind}s created in 1s: {stats['max_calls_created_in_1s']}"
-    )
-    print(
-        json.dumps(
-            {
-                "kind": args.kind,
-                "client": args.client,
-                "server": args.server,
-                "requests_per_second": round(rate),
-                "errors": failed,
-                "sandbox_cpu_ms_per_request": round(cpu_ms, 3),
-                "processes": args.processes,
-                "threads": args.threads,
-                "peak_in_1s": stats["max_calls_created_in_1s"]
-                if args.kind == "call"
-                else stats["max_messages_created_in_1s"],
-            }
-        )
-    )
+    _report(args, results, elapsed, cpu, stats)
 
 
 if __name__ == "__main__":

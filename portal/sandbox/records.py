@@ -137,8 +137,8 @@ def _page(rows: list, shape, *filters: str) -> dict:
             wanted = plivo_form(wanted)
             field = "to_number" if name == "to_number" else "from_number"
             rows = [r for r in rows if plivo_form(getattr(r, field)) == wanted]
-    limit = min(int(request.args.get("limit", 20)), 20)
-    offset = int(request.args.get("offset", 0))
+    limit = max(1, min(request.args.get("limit", 20, type=int), 20))
+    offset = max(0, request.args.get("offset", 0, type=int))
     chosen = rows[offset : offset + limit]
     meta = {
         "count": len(rows),
