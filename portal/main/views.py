@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
-from portal import district_settings, policy
+from portal import clock, district_settings, policy
 from portal.accounts.access import holds, public, requires
 from portal.extensions import db
 from portal.main import home_cards, nav
@@ -18,7 +18,7 @@ bp = Blueprint("main", __name__)
 def home():
     """What this person can do today, by role and building."""
     cards = home_cards.for_user(current_user)
-    return render_template("main/home.html", cards=cards)
+    return render_template("main/home.html", cards=cards, today=clock.today())
 
 
 @bp.get("/policy")
