@@ -67,6 +67,13 @@ def _byte_problems(data: bytes, name: str) -> list[Problem]:
     """Encoding-level problems: UTF-16, NUL bytes, bytes that are not UTF-8."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return [Problem(name, 1, "-", "file is UTF-16; save it as UTF-8")]
+    if b"\x00" not in data and b"\xef\xbb\xbf" not in data[3:]:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return []
     problems = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         if b"\x00" in line:
