@@ -99,3 +99,23 @@ def test_settings_coerce_and_refuse():
         settings.update({"calls_per_minute": 3})
     with pytest.raises(ValueError, match="bad value"):
         settings.update({"api_limit": "many"})
+
+
+def test_command_line_settings_start_from_the_portal_config():
+    from portal.config import Config
+    from scripts import plivo_sandbox
+
+    config = Config.from_env(
+        {"PLIVO_AUTH_TOKEN": "portal-token", "PLIVO_CALLS_PER_SECOND": 7.0}
+    )
+    args = plivo_sandbox.parse_args(
+        ["--no-callbacks", "--api-limit", "0", "--inbound-sms-url", "http://p.test/in"]
+    )
+
+    settings = plivo_sandbox.settings_from(args, config)
+
+    assert settings.auth_token == "portal-token"
+    assert settings.calls_per_second == 7.0
+    assert settings.callbacks is False
+    assert settings.api_limit == 0
+    assert settings.inbound_sms_url == "http://p.test/in"
