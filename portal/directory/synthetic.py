@@ -124,8 +124,13 @@ def _email(rng: random.Random, first: str, last: str, serial: int) -> str:
     return f"{local}@example.net"
 
 
-def write_district(directory: Path, *, students: int = 1600, seed: int = 1) -> None:
-    """Write buildings.csv, students.csv, guardians.csv and staff.csv into a folder."""
+def write_district(
+    directory: Path, *, students: int = 1600, seed: int = 1, staff: int | None = None
+) -> None:
+    """Write buildings.csv, students.csv, guardians.csv and staff.csv into a folder.
+
+    Staff default to 15% of the students, at least 150.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -133,7 +138,7 @@ def write_district(directory: Path, *, students: int = 1600, seed: int = 1) -> N
 
     _write_buildings(directory / "buildings.csv")
     _write_families(directory, rng, numbers, students)
-    staff = max(150, students * 3 // 20)
+    staff = staff if staff is not None else max(150, students * 3 // 20)
     _write_staff(directory / "staff.csv", rng, numbers, staff)
 
 

@@ -25,7 +25,7 @@ def district_files(tmp_path: Path, students: int = SMALL_DISTRICT) -> Path:
     if students not in _TEMPLATE:
         template = tmp_path.parent / f"district-template-{students}"
         if not template.exists():
-            write_district(template, students=students, seed=7)
+            write_district(template, students=students, seed=7, staff=40)
         _TEMPLATE[students] = template
     target = tmp_path / "district"
     shutil.copytree(_TEMPLATE[students], target)
