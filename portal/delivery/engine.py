@@ -108,7 +108,8 @@ def more_urgent_work_waiting() -> bool:
 
 def mark_active(message_id: int) -> None:
     """Note that a slice is working this message (the sweeper then waits)."""
-    _redis().set(f"delivery:active:{message_id}", 1, ex=30)
+    slice_seconds = float(_setting("DELIVERY_SLICE_SECONDS", 2.0))
+    _redis().set(f"delivery:active:{message_id}", 1, ex=max(5, int(3 * slice_seconds)))
 
 
 def recently_active(message_id: int) -> bool:

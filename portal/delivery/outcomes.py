@@ -39,6 +39,7 @@ SMS_STATUS = {
     "failed": "failed",
     "undelivered": "failed",
 }
+UNKNOWN_SETTLED = "outcome unknown; not redialled"
 DEAD_NUMBER_CAUSES = ("unallocated", "invalid", "not in service", "disconnected")
 
 
@@ -204,6 +205,10 @@ def call_hangup(delivery_id: int, attempt_id: int, payload: dict) -> bool:
     attempt.result = result
     attempt.finished_at = utcnow()
     attempt.provider_id = attempt.provider_id or payload.get("ALegRequestUUID")
+    if _late_for_unknown(delivery, attempt):
+        finish(delivery, result, _hangup_detail(payload))  # the truth, no redial
+        db.session.commit()
+        return True
     if delivery.state in FINAL_STATES or not _current(delivery, attempt):
         db.session.commit()
         return True
@@ -218,6 +223,15 @@ def call_hangup(delivery_id: int, attempt_id: int, payload: dict) -> bool:
     if delivery.state == PENDING:
         schedule_wake(delivery.message_id, delivery.not_before)
     return True
+
+
+def _late_for_unknown(delivery: Delivery, attempt: Attempt) -> bool:
+    """A callback that finally tells what an unknown outcome was."""
+    return (
+        delivery.state == "failed"
+        and (delivery.detail or "").startswith(UNKNOWN_SETTLED)
+        and _current(delivery, attempt)
+    )
 
 
 def _call_result(attempt: Attempt, payload: dict) -> str:
@@ -255,8 +269,10 @@ def sms_status(delivery_id: int, attempt_id: int, payload: dict) -> bool:
         return True
     attempt.result = new
     attempt.finished_at = utcnow()
-    if delivery.state not in FINAL_STATES or new in SMS_UPGRADES.get(
-        delivery.state, ()
+    if (
+        delivery.state not in FINAL_STATES
+        or new in SMS_UPGRADES.get(delivery.state, ())
+        or _late_for_unknown(delivery, attempt)
     ):
         finish(delivery, new, payload.get("ErrorCode") or None)
     db.session.commit()

@@ -87,7 +87,7 @@ def settle_stale_unknowns() -> int:
         )
     )
     for delivery in rows:
-        outcomes.finish(delivery, "failed", "outcome unknown; not redialled")
+        outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
         logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)
     db.session.commit()
     return len(rows)

@@ -1,6 +1,7 @@
 """Fixtures for delivery tests: the portal served over HTTP, the sandbox,
 worker processes, and a Redis server of the test's own."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,7 +34,7 @@ FAST = {
     "PLIVO_TIMEOUT_SECONDS": 1.0,
     "DELIVERY_SLICE_SECONDS": 1.0,
     "DELIVERY_LEASE_SECONDS": 3,
-    "DELIVERY_UNKNOWN_GRACE_SECONDS": 4,
+    "DELIVERY_UNKNOWN_GRACE_SECONDS": 15,
     "DELIVERY_BACKOFF_SECONDS": 0.2,
     "DELIVERY_REDIAL_SECONDS": 0.3,
     "DELIVERY_IGNORE_QUIET_HOURS": True,
@@ -107,18 +108,23 @@ class Workers:
                 [sys.executable, "-m", "tests.delivery.worker_main"],
                 cwd=ROOT,
                 env=self.portal.worker_env(**env),
+                start_new_session=True,  # its scheduler child dies with it
             )
             for _ in range(count)
         ]
         self.processes.extend(started)
         return started
 
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        """SIGKILL a worker and its scheduler child (its process group)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
     def stop(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-        for process in self.processes:
-            process.wait(timeout=10)
+            self.kill(process)
 
 
 @pytest.fixture

@@ -154,3 +154,38 @@ def test_cancel_stops_what_was_not_dialled(portal, sandbox_server):
     assert cancelled == 5
     assert flow.states(msg.id) == {"cancelled": 5}
     assert not sandbox_server.sandbox.store.all_calls()
+
+
+def test_email_in_the_recipients_language(portal, monkeypatch):
+    from portal.messaging.models import MessageVariant
+    from tests.directory.helpers import start_smtp
+
+    controller, inbox = start_smtp()
+    monkeypatch.setitem(portal.app.config, "SMTP_PORT", controller.port)
+    try:
+        msg = helpers.message("outreach", channels=("email",))
+        msg.variants.append(
+            MessageVariant(language="es", subject="Aviso", text="Hola, familias.")
+        )
+        db.session.commit()
+        helpers.deliveries(
+            msg,
+            ["padre@example.org"],
+            channel="email",
+            language="es",
+            content_language="es",
+        )
+
+        delivery_jobs.deliver_message(msg.id)
+        states = flow.wait_until_final(msg.id)
+    finally:
+        controller.stop()
+
+    assert states == {"sent": 1}
+    ((recipients, mail),) = inbox.messages
+    assert recipients == ["padre@example.org"]
+    assert mail["Subject"] == "Aviso"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Hola, familias." in text
+    assert '<html lang="es">' in html

@@ -6,6 +6,7 @@ DELIVERY_TEST_CRASH_AFTER_ACCEPT=N it SIGKILLs itself at its Nth accepted
 provider request, after the provider took it and before our commit.
 """
 
+import faulthandler
 import json
 import os
 import signal
@@ -33,8 +34,9 @@ def _crash_after_accept(limit: int) -> None:
 
 
 def main() -> int:
+    faulthandler.register(signal.SIGUSR1)
     settings = json.loads(os.environ["DELIVERY_TEST_CONFIG"])
-    logs.configure("WARNING")
+    logs.configure(os.environ.get("DELIVERY_TEST_LOG", "WARNING"))
     app = create_app(
         make_config(settings.pop("DATABASE_URL"), settings.pop("REDIS_URL"), **settings)
     )
