@@ -6,7 +6,6 @@ reached at one contact point; siblings sharing a phone get one call.
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -24,17 +23,20 @@ PHONE_KINDS = ("mobile_phone", "home_phone", "phone", "work_phone")
 CHANNEL_ORDER = ("phone", "sms", "email")
 
 
-@dataclass
 class Household:
     """One contact point on one channel and everyone reached there."""
 
-    channel: str
-    address: str
-    building_id: int | None
-    languages: list[str] = field(default_factory=list)
-    guardians: set[int] = field(default_factory=set)
-    staff: set[int] = field(default_factory=set)
-    students: set[int] = field(default_factory=set)
+    __slots__ = ("address", "building_id", "channel", "guardians", "languages")
+    __slots__ += ("staff", "students")
+
+    def __init__(self, channel: str, address: str, building_id: int | None):
+        self.channel = channel
+        self.address = address
+        self.building_id = building_id
+        self.languages: list[str] = []
+        self.guardians: set[int] = set()
+        self.staff: set[int] = set()
+        self.students: set[int] = set()
 
     @property
     def language(self) -> str:
@@ -131,12 +133,10 @@ def _staff_rows(audience: dict):
     return rows
 
 
-def _channels_of(kind: str) -> tuple[str, ...]:
-    if kind == "email":
-        return ("email",)
-    if kind == "mobile_phone":
-        return ("phone", "sms")
-    return ("phone",)
+def _written_channels(wanted: set[str]) -> dict[str, tuple[str, ...]]:
+    """Per contact-point kind, the non-call channels it serves among `wanted`."""
+    serves = {"email": ("email",), "mobile_phone": ("sms",)}
+    return {k: tuple(c for c in v if c in wanted) for k, v in serves.items()}
 
 
 def _best_phones(points: list[tuple]) -> dict[int, str]:
@@ -171,6 +171,7 @@ def _household(found, channel, address, building_id) -> Household:
 def _add_guardians(found, audience, wanted) -> None:
     people: dict[int, dict] = {}
     phones = []
+    written = _written_channels(wanted)
     for kind, raw, priority, gid, glang, sid, slang, bid, _link in _guardian_rows(
         audience
     ):
@@ -184,7 +185,7 @@ def _add_guardians(found, audience, wanted) -> None:
             continue
         if kind in PHONE_KINDS:
             phones.append((kind, address, priority, gid))
-        for channel in set(_channels_of(kind)) & wanted - {"phone"}:
+        for channel in written.get(kind, ()):
             person.setdefault("points", set()).add((channel, address))
     best = _best_phones(phones) if "phone" in wanted else {}
     for gid, person in people.items():
@@ -200,6 +201,7 @@ def _add_guardians(found, audience, wanted) -> None:
 
 def _add_staff(found, audience, wanted) -> None:
     phones = []
+    written = _written_channels(wanted)
     info: dict[int, tuple] = {}
     points: dict[int, set] = {}
     for kind, raw, priority, staff_id, language, bid in _staff_rows(audience):
@@ -209,7 +211,7 @@ def _add_staff(found, audience, wanted) -> None:
             continue
         if kind in PHONE_KINDS:
             phones.append((kind, address, priority, staff_id))
-        for channel in set(_channels_of(kind)) & wanted - {"phone"}:
+        for channel in written.get(kind, ()):
             points.setdefault(staff_id, set()).add((channel, address))
     best = _best_phones(phones) if "phone" in wanted else {}
     for staff_id, address in best.items():
