@@ -112,6 +112,21 @@ def world(app):
         db.session.add(delivery)
         problem, absence, run, clip = _records_of_a(a, principal)
         account_request = _account_request(a, principal)
+        problem_row = db.session.get(ContactProblem, problem.id)
+        office = factories.user(Role.OFFICE_STAFF, building=a, display_name="Olly A")
+        problem_row.status, problem_row.assigned_to_id = "assigned", office.id
+        own = {
+            "principal": principal.id,
+            "office_staff": office.id,
+            "attendance_clerk": factories.user(
+                Role.ATTENDANCE_CLERK, building=a, display_name="Cleo A"
+            ).id,
+            "it_admin": factories.user(Role.IT_ADMIN, display_name="Ida IT").id,
+            "superintendent": factories.user(
+                Role.SUPERINTENDENT, display_name="Sam Super"
+            ).id,
+        }
+        db.session.commit()
         others = {
             role: factories.user(role, building=b, display_name=f"B {role.value}").id
             for role in sorted(BUILDING_ROLES)
@@ -128,6 +143,7 @@ def world(app):
             clip=clip.id,
             request=account_request.id,
             b_users=others,
+            own=own,
         )
 
 
