@@ -72,7 +72,8 @@ def run_building(building_id: int, day: date) -> AttendanceRun:
     message = _ensure_message(run, building, day, spoken)
     created = _ensure_deliveries(message, building, households_, spoken)
     _count(run, building_id, day, households_, created, spoken)
-    run.status = "synthesizing" if run.status != "dispatched" else run.status
+    if run.status != "dispatched":
+        run.status = "synthesizing"
     db.session.commit()
 
     try:
