@@ -99,3 +99,36 @@ def test_email_text_names_the_children(make, absent, woken, google_tts):
 
     assert "Lakeview" in subject
     assert "Ana Reyes y Luis Reyes" in text
+
+
+def test_delivery_engine_answer_plays_our_clips_and_serves_them(
+    app, client, make, absent, woken, google_tts
+):
+    from portal.delivery.content import voice_parts
+    from portal.telephony import xml
+    from tests.attendance.conftest import FAKE_MP3
+
+    school = make.building(name="Lakeview")
+    kid = make.student(school, first_name="Ana", last_name="Reyes")
+    make.guardian(kid, language="es")
+    absent(kid, DAY)
+    service.run_building(school.id, DAY)
+
+    with app.test_request_context():
+        parts = voice_parts(deliveries()[0])
+        body = xml.answer(
+            parts,
+            caller="Lakeview",
+            number="+12535550100",
+            language="es",
+            repeat_url="http://portal.test/repeat",
+            machine=True,
+        )
+
+    assert body.count("<Play>") == len(parts)
+    path = parts[0].url.removeprefix("http://portal.test")
+    served = client.get(path)
+    data = served.get_data()
+    served.close()
+    assert served.status_code == 200
+    assert data == FAKE_MP3
