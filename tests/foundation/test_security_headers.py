@@ -133,3 +133,9 @@ def test_hsts_and_secure_cookie_only_in_production(pg_database, redis_url, issue
     assert "HttpOnly" in response.headers["Set-Cookie"]
     with production.app_context():
         db.engine.dispose()
+
+
+def test_form_action_allows_only_self_and_the_issuer(client, issuer):
+    csp = client.get("/signin").headers["Content-Security-Policy"]
+    form_action = next(d for d in csp.split("; ") if d.startswith("form-action"))
+    assert form_action == f"form-action 'self' {issuer}"
