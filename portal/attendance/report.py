@@ -65,8 +65,10 @@ def household_counts(session, message_id: int | None) -> dict[str, int]:
         .group_by(Delivery.state, Delivery.detail)
     )
     for state, detail, n in session.execute(query):
-        counts[outcome_of(state, detail)] += n
-        counts["households"] += n
+        outcome = outcome_of(state, detail)
+        counts[outcome] += n
+        if outcome != "held":
+            counts["households"] += n
     return counts
 
 

@@ -223,3 +223,24 @@ def test_home_card_counts_todays_absences(client, login, make, school, clerk, ab
 
     assert "Attendance calls" in page
     assert "Review absences" in page
+
+
+def test_report_shows_language_fallbacks_and_leaves_out_held_calls(
+    client, login, make, school, clerk, absent, woken, google_tts
+):
+    somali = make.student(school)
+    make.guardian(somali, phone="+12535550151", language="so")
+    absent(somali, DAY)
+    held = make.student(school)
+    make.guardian(held, phone="+12535550152")
+    held_absence = absent(held, DAY)
+    service.run_building(school.id, DAY)
+    held_absence.held = True
+    service.cancel_held(held_absence)
+    db.session.commit()
+    login(clerk)
+
+    body = client.get(f"/attendance/report/{school.id}?date=2026-12-03").get_data(True)
+
+    assert "Households called</th><td>1" in body
+    assert "so → English" in body
