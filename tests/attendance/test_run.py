@@ -163,3 +163,37 @@ def test_tts_unavailable_leaves_run_unwoken_then_retry_dispatches(make, absent, 
     assert run.status == "dispatched"
     assert woken == [run.message_id]
     assert len(deliveries()) == 1
+
+
+def test_email_always_and_sms_only_when_the_setting_allows(
+    make, absent, woken, google_tts
+):
+    from portal import district_settings
+    from portal.directory.models import ContactPoint
+
+    school = make.building()
+    kid = make.student(school)
+    parent = make.guardian(kid, phone="+12535550161")
+    db.session.add(
+        ContactPoint(
+            guardian_id=parent.id,
+            kind="email",
+            raw="p@example.org",
+            address="p@example.org",
+        )
+    )
+    db.session.commit()
+    absent(kid, DAY)
+    absent(kid, date(2026, 12, 4))
+
+    service.run_building(school.id, DAY)
+    first_day = sorted(d.channel for d in deliveries())
+    district_settings.put("attendance_sms", True, by="test")
+    db.session.commit()
+    service.run_building(school.id, date(2026, 12, 4))
+    second_day = sorted(
+        d.channel for d in deliveries() if d.message_id != deliveries()[0].message_id
+    )
+
+    assert first_day == ["email", "phone"]
+    assert second_day == ["email", "phone", "sms"]
