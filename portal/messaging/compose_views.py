@@ -45,6 +45,9 @@ def new():
     if request.method == "POST":
         form = request.form
         scope = form.get("scope", "")
+        if form.get("kind") not in rules.COMPOSABLE_KINDS:
+            flash("Choose the kind of message.", "error")
+            return redirect(url_for("messaging.new"))
         building_id = None if scope == "district" else _int(scope)
         if building_id is not None and building_id not in {b.id for b in buildings}:
             abort(404)
@@ -57,8 +60,8 @@ def new():
                 category=form.get("category") or None,
                 situation=form.get("situation") or None,
             )
-        except (service.MessagingError, ValueError) as error:
-            flash(str(error) or "Choose a kind of message.", "error")
+        except service.MessagingError as error:
+            flash(str(error), "error")
         else:
             return redirect(url_for("messaging.compose", message_id=message.id))
     return render_template(
@@ -203,12 +206,15 @@ def save_basics(message_id: int):
     """Step 1 again: title, situation or category."""
     message = load_message(message_id, CAP)
     form = request.form
-    return _save(
-        message,
-        title=(form.get("title") or message.title).strip()[:200],
-        category=form.get("category") or message.category,
-        situation=form.get("situation") or message.situation,
-    )
+    changes = {
+        "title": (form.get("title") or message.title).strip()[:200],
+        "category": form.get("category") or message.category,
+        "situation": form.get("situation") or message.situation,
+    }
+    if changes["situation"] != message.situation:
+        # A new situation brings its own default timing (procedure's table).
+        changes["send_mode"] = service.default_mode(message.kind, changes["situation"])
+    return _save(message, **changes)
 
 
 def _audience_from_form(message) -> dict:

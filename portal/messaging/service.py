@@ -112,7 +112,7 @@ def create_draft(user, *, kind, building_id, title, category=None, situation=Non
         state=DRAFT,
         version=1,
         author_id=user.id,
-        send_mode=_default_mode(kind, situation),
+        send_mode=default_mode(kind, situation),
     )
     db.session.add(message)
     db.session.flush()
@@ -122,7 +122,8 @@ def create_draft(user, *, kind, building_id, title, category=None, situation=Non
     return message
 
 
-def _default_mode(kind, situation) -> str:
+def default_mode(kind, situation) -> str:
+    """The timing the procedure gives a situation: now, or end of day."""
     if Kind(kind) is Kind.EMERGENCY and situation in SITUATIONS:
         timing = SITUATIONS[situation].timing
         return schedule.END_OF_DAY if timing == "end_of_day" else schedule.NOW

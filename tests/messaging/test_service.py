@@ -295,3 +295,37 @@ def test_building_outreach_sends_no_notice(person, school, families, smtp):
     message = ready_message(principal, building=school)
     sending.send(message.id, principal.id)
     assert smtp.messages == []
+
+
+def test_notice_mail_failure_is_recorded_and_send_stands(
+    app, person, families, monkeypatch, caplog
+):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    monkeypatch.setitem(app.config, "SMTP_PORT", closed_port)
+    superintendent = person(Role.SUPERINTENDENT)
+    families(count=1)
+    message = ready_message(superintendent, kind="closure")
+    assert sending.send(message.id, superintendent.id) == 2
+    notices = db.session.scalars(select(NoticeRecord)).all()
+    assert notices
+    assert all(n.sent_at is None and "not sent" in n.error for n in notices)
+    assert db.session.get(Message, message.id).state == "sent"
+    assert "notice_mail_failed" in caplog.text
+
+
+def test_new_situation_brings_its_timing(client, login, csrf, person, school):
+    principal = person(Role.PRINCIPAL)
+    message = ready_message(principal, kind="emergency", building=school)
+    assert message.send_mode == "now"
+    login(principal)
+    client.post(
+        f"/messages/{message.id}/basics",
+        data={"title": "Lockdown", "situation": "lockdown"},
+        headers=csrf | {"HX-Request": "true"},
+    )
+    db.session.expire_all()
+    assert (message.situation, message.send_mode) == ("lockdown", "end_of_day")
