@@ -75,7 +75,9 @@ class Delivery(db.Model):
     final_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     message = relationship("Message")
-    attempts: Mapped[list["Attempt"]] = relationship(back_populates="delivery")
+    attempts: Mapped[list["Attempt"]] = relationship(
+        back_populates="delivery", order_by="Attempt.number"
+    )
 
 
 class Attempt(db.Model):

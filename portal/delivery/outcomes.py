@@ -284,3 +284,18 @@ def schedule_wake(message_id: int, when) -> None:
     from portal.delivery import engine
 
     engine.wake_at(message_id, when)
+
+
+UNSETTLED_RESULTS = frozenset({None, "unknown", "server_error"})
+
+
+def adopt(delivery: Delivery, attempt: Attempt, found) -> None:
+    """Take what reconciliation found as the attempt's outcome (caller commits)."""
+    if found.status == "ended":
+        attempt.result = found.state
+        attempt.finished_at = utcnow()
+        finish(delivery, found.state, found.detail)
+        return
+    attempt.result = "unknown"
+    _await_callback(delivery)
+    delivery.claimed_by = None

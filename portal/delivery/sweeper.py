@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.delivery import engine, outcomes, rules
+from portal.delivery import engine, outcomes, reconcile, rules
 from portal.delivery.models import CLAIMED, PENDING, SUBMITTED, Attempt, Delivery
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.telephony import plivo_client
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,12 @@ def _last_attempt(delivery: Delivery) -> Attempt | None:
 
 
 def settle_stale_unknowns() -> int:
-    """Unknown outcomes whose callback never came: failed, not redialled."""
+    """Unknown outcomes whose callback is late: ask the provider, then decide.
+
+    A call found → its outcome; a call still queued or live → wait more; no
+    call → nothing was dialled, so back to pending. A text or e-mail, or a
+    provider that cannot be asked → failed, never resent blindly.
+    """
     cutoff = utcnow() - rules.unknown_grace()
     rows = _locked_batch(
         select(Delivery).where(
@@ -86,11 +92,35 @@ def settle_stale_unknowns() -> int:
             Delivery.updated_at < cutoff,
         )
     )
+    client = plivo_client.make_client() if rows else None
     for delivery in rows:
-        outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
-        logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)
+        _settle(delivery, client)
     db.session.commit()
     return len(rows)
+
+
+def _settle(delivery: Delivery, client) -> None:
+    last = _last_attempt(delivery)
+    found = None
+    try:
+        if delivery.channel == "phone" and last is not None:
+            found = reconcile.find_call(client, delivery.address, last.started_at)
+            if found is None:
+                outcomes.wait_until(delivery, utcnow(), "not dialled; dialling again")
+                last.result = "not_dialled"
+                logger.info("unknown_not_dialled delivery_id=%s", delivery.id)
+                return
+    except reconcile.Unreachable:
+        delivery.updated_at = utcnow()  # ask again on a later pass
+        return
+    if found is not None:
+        if found.status == "open":
+            delivery.updated_at = utcnow()
+            return
+        outcomes.adopt(delivery, last, found)
+        return
+    outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
+    logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)
 
 
 def settle_silent_submissions() -> int:

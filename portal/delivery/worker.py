@@ -14,7 +14,15 @@ import uuid
 
 from flask import current_app
 
-from portal.delivery import audio, claims, engine, outcomes, rules, throttle
+from portal.delivery import (
+    audio,
+    claims,
+    engine,
+    outcomes,
+    reconcile,
+    rules,
+    throttle,
+)
 from portal.delivery.content import variant_for
 from portal.delivery.models import CLAIMED, Attempt, Delivery, OptOut
 from portal.extensions import db
@@ -83,6 +91,9 @@ def deliver_one(delivery_id: int, token: str, sender: "Sender") -> None:
         db.session.commit()
         return
 
+    if _dialled_already(delivery, sender):
+        return
+
     # Wait for the shared throttle before the attempt row exists: if Redis
     # fails here, nothing was recorded as sent and the lease simply expires.
     if delivery.channel in THROTTLED:
@@ -107,6 +118,27 @@ def deliver_one(delivery_id: int, token: str, sender: "Sender") -> None:
         _email_sent(delivery, attempt, token, provider_id)
     else:
         outcomes.accepted(delivery, attempt, token, provider_id)
+
+
+def _dialled_already(delivery: Delivery, sender: "Sender") -> bool:
+    """Before a redial after an unsettled attempt, ask the provider first."""
+    last = delivery.attempts[-1] if delivery.attempts else None
+    if delivery.channel != "phone" or last is None:
+        return False
+    if last.result not in outcomes.UNSETTLED_RESULTS or last.callback:
+        return False
+    try:
+        found = reconcile.find_call(sender.client, delivery.address, last.started_at)
+    except reconcile.Unreachable:
+        outcomes.wait_until(delivery, utcnow() + rules.backoff_delay(1), "reconcile")
+        db.session.commit()
+        return True
+    if found is None:
+        return False
+    outcomes.adopt(delivery, last, found)
+    db.session.commit()
+    logger.info("reconciled delivery_id=%s found=%s", delivery.id, found.status)
+    return True
 
 
 def held_back(delivery: Delivery) -> str | None:

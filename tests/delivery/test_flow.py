@@ -189,3 +189,44 @@ def test_email_in_the_recipients_language(portal, monkeypatch):
     html = mail.get_body(("html",)).get_content()
     assert "Hola, familias." in text
     assert '<html lang="es">' in html
+
+
+def test_unknown_call_is_reconciled_before_any_redial(portal, sandbox_server):
+    from datetime import timedelta
+
+    from portal.delivery import sweeper
+    from portal.models_base import utcnow
+
+    msg = helpers.message("outreach")
+    dialled, never = "+12535550108", "+12535550109"
+    sandbox_server.client().calls.create(
+        from_="+12535550100", to_=dialled, answer_url="http://127.0.0.1:9/a"
+    )
+    sandbox_server.wait_for(lambda: sandbox_server.phone(dialled))
+    sandbox_server.wait_idle()
+    old = utcnow() - timedelta(minutes=30)
+    for address in (dialled, never):
+        (delivery_id,) = helpers.deliveries(
+            msg,
+            [address],
+            state="submitted",
+            outcome_unknown=True,
+            attempt_count=1,
+            updated_at=old,
+        )
+        db.session.add(
+            Attempt(
+                delivery_id=delivery_id, number=1, started_at=utcnow(), result="unknown"
+            )
+        )
+    db.session.commit()
+
+    sweeper.settle_stale_unknowns()
+
+    rows = _by_address(msg.id)
+    assert rows[dialled].state == "answered"  # from the provider's record
+    assert rows[never].state == "pending"  # nothing was dialled: dial it now
+    delivery_jobs.deliver_message(msg.id)
+    flow.wait_until_final(msg.id)
+    assert flow.calls_per_number(sandbox_server)[dialled] == 1
+    assert flow.calls_per_number(sandbox_server)[never] == 1

@@ -44,11 +44,12 @@ def test_expired_leases_come_back_or_await_their_callback(app_ctx):
     assert Queue("emergency", connection=redis_connection()).count >= 1
 
 
-def test_stale_unknown_fails_and_a_late_callback_tells_the_truth(app_ctx):
-    msg = helpers.message("outreach")
+def test_stale_unknown_text_fails_and_a_late_report_tells_the_truth(app_ctx):
+    msg = helpers.message("outreach", channels=("sms",))
     (delivery_id,) = helpers.deliveries(
         msg,
         ["+12535550113"],
+        channel="sms",
         state="submitted",
         outcome_unknown=True,
         attempt_count=1,
@@ -62,6 +63,6 @@ def test_stale_unknown_fails_and_a_late_callback_tells_the_truth(app_ctx):
     db.session.expire_all()
     assert db.session.get(Delivery, delivery_id).state == "failed"
 
-    outcomes.call_hangup(delivery_id, attempt.id, {"CallStatus": "completed"})
+    outcomes.sms_status(delivery_id, attempt.id, {"Status": "delivered"})
     db.session.expire_all()
-    assert db.session.get(Delivery, delivery_id).state == "answered"
+    assert db.session.get(Delivery, delivery_id).state == "delivered"
