@@ -58,11 +58,11 @@ def _in_child(function, *args):
     return result, peak
 
 
-def irreducible(directory: Path) -> float:
+def irreducible(directory: Path) -> dict:
     """Read every CSV row and validate each distinct phone number."""
     import phonenumbers
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     seen = set()
     for name, columns in PHONE_COLUMNS.items():
         with (directory / name).open(newline="", encoding="utf-8-sig") as f:
@@ -80,7 +80,10 @@ def irreducible(directory: Path) -> float:
                             continue
                         phonenumbers.is_possible_number_with_reason(number)
                         phonenumbers.is_valid_number(number)
-    return time.perf_counter() - started
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+    }
 
 
 def timed_import(database_url: str, directory: Path, fresh: bool) -> dict:
@@ -95,13 +98,14 @@ def timed_import(database_url: str, directory: Path, fresh: bool) -> dict:
         if fresh:
             db.drop_all()
             db.create_all()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = run_import(directory, actor="bench", force=True)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         db.engine.dispose()
     if result.status != "imported":
         raise RuntimeError(f"import {result.status}: {result.problems[:5]}")
-    return {"seconds": seconds, "counts": result.counts}
+    return {"seconds": seconds, "cpu": cpu, "counts": result.counts}
 
 
 def change_one_percent(source: Path, target: Path, seed: int = 5) -> None:
@@ -166,7 +170,9 @@ def measure(database: str, url: str, dirs: dict) -> dict:
     return {
         "database": database,
         "full_s": round(full["seconds"], 2),
+        "full_cpu_s": round(full["cpu"], 2),
         "reimport_1pct_s": round(again["seconds"], 2),
+        "reimport_cpu_s": round(again["cpu"], 2),
         "quarter_full_s": round(quarter["seconds"], 2),
         "peak_mib": round(max(full_peak, again_peak, quarter_peak)),
         "reimport_counts": again["counts"],
@@ -203,7 +209,8 @@ def main() -> None:
     _report(args.students, generated, base, base_peak, results)
 
 
-def _report(students, generated, base, base_peak, results) -> None:
+def _report(students, generated, baseline, base_peak, results) -> None:
+    base = baseline["seconds"]
     print(
         f"students: {students:,}  generate: {generated:.1f} s  "
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -223,10 +230,19 @@ def _report(students, generated, base, base_peak, results) -> None:
         "peak MiB",
     )
     print(" | ".join(header))
-    figures = {"students": students, "irreducible_s": round(base, 2), "runs": []}
+    figures = {
+        "students": students,
+        "irreducible_s": round(base, 2),
+        "irreducible_cpu_s": round(baseline["cpu"], 2),
+        "load_average": round(os.getloadavg()[0], 1),
+        "runs": [],
+    }
     for r in results:
         ratios = {
             "full_over_irreducible": round(r["full_s"] / base, 2),
+            "full_cpu_over_irreducible_cpu": round(
+                r["full_cpu_s"] / baseline["cpu"], 2
+            ),
             "reimport_over_full": round(r["reimport_1pct_s"] / r["full_s"], 3),
             "growth_4x": round(r["full_s"] / r["quarter_full_s"], 2),
         }

@@ -81,6 +81,9 @@ STAFF = FileSpec(
     phone_columns=STAFF_PHONES,
 )
 SPECS = [BUILDINGS, STUDENTS, STAFF, GUARDIANS]
+_REQUIRED_AT = {
+    spec.name: [spec.columns.index(c) for c in spec.required] for spec in SPECS
+}
 
 
 @dataclass
@@ -96,12 +99,13 @@ class Checked:
 
 
 def _required(out: Checked, spec: FileSpec, line: int, values: tuple) -> bool:
-    ok = True
-    for column, value in zip(spec.columns, values, strict=True):
-        if column in spec.required and not value:
-            out.problem(spec, line, column, "is empty")
-            ok = False
-    return ok
+    required = _REQUIRED_AT[spec.name]
+    if all(values[i] for i in required):
+        return True
+    for index in required:
+        if not values[index]:
+            out.problem(spec, line, spec.columns[index], "is empty")
+    return False
 
 
 def _keyed(out: Checked, spec: FileSpec, line: int, key, lines: dict) -> bool:

@@ -19,7 +19,7 @@ CHUNK = 5000
 
 
 def row_hash(values: Iterable) -> str:
-    joined = "\x1f".join(str(v) for v in values)
+    joined = "\x1f".join(map(str, values))
     return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
 
