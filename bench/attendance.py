@@ -185,7 +185,7 @@ def run_day(day) -> dict:
 
 
 def dial_all(app, message_ids, started) -> float:
-    """Work every message's deliveries on the sandbox: (seconds, calls dialled)."""
+    """Work every message's deliveries on the sandbox: (seconds, phone states)."""
     from portal.delivery import worker
     from portal.delivery.models import PENDING, Delivery
 
@@ -199,12 +199,14 @@ def dial_all(app, message_ids, started) -> float:
         )
         if not waiting:
             elapsed = time.perf_counter() - started
-            dialled = db.session.scalar(
-                select(func.count(Delivery.id)).where(
-                    Delivery.channel == "phone", Delivery.provider_id.is_not(None)
-                )
+            states = dict(
+                db.session.execute(
+                    select(Delivery.state, func.count(Delivery.id))
+                    .where(Delivery.channel == "phone")
+                    .group_by(Delivery.state)
+                ).all()
             )
-            return elapsed, dialled
+            return elapsed, states
 
 
 def main(argv=None) -> dict:
@@ -277,7 +279,7 @@ def _measure(app, args, languages, rng, dial: bool) -> dict:
         "day2_run_seconds": day2["run_seconds"],
         "fallback_households_day1": day1["fallback_households"],
         "dial_cps": args.cps if dial else None,
-        "day1_calls_dialled": dialled,
+        "day1_phone_states": dialled,
         "day1_start_to_last_dial_seconds": round(dial_seconds, 1) if dial else None,
     }
     for key, value in figures.items():
