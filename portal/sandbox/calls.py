@@ -168,8 +168,9 @@ def _hear(sandbox, call: Call, step: dict) -> None:
 def _fetch_audio(sandbox, url: str) -> dict:
     """GET a Play URL as Plivo would, keeping only its status and size."""
     try:
+        target = signing.delivery_url(url, sandbox.settings.answer_base)
         with sandbox.http().get(
-            url, stream=True, timeout=sandbox.settings.callback_timeout
+            target, stream=True, timeout=sandbox.settings.callback_timeout
         ) as response:
             size = 0
             for chunk in response.iter_content(64 * 1024):

@@ -277,3 +277,28 @@ def test_machine_is_reported_even_when_the_xml_hangs_up(
 
     assert receiver.received("/machine")[0]["form"]["Machine"] == "true"
     assert hit["form"]["CallStatus"] == "completed"
+
+
+def test_answer_base_changes_where_callbacks_go_not_what_is_signed(
+    plivo_client, sandbox_server, receiver
+):
+    sandbox_server.configure(answer_base=receiver.base_url)
+    public = "https://portal.district.example"
+    response = plivo_client.calls.create(
+        from_=CALLER,
+        to_="+12535550123",
+        answer_url=public + "/answer",
+        hangup_url=public + "/hangup?delivery=7",
+    )
+    hit = _hangup_of(sandbox_server, receiver, response.request_uuid)
+
+    assert validate_v3_signature(
+        "POST",
+        public + "/hangup?delivery=7",
+        hit["nonce"],
+        sandbox_server.auth_token,
+        hit["signature"],
+        hit["form"],
+    )
+    heard = sandbox_server.call(response.request_uuid)["heard"]
+    assert heard[1]["status"] == 200
