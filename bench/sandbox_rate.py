@@ -139,12 +139,13 @@ def _start_sandbox(args, base_url: str) -> subprocess.Popen:
         command.append("--no-callbacks")
     env = {"PLIVO_AUTH_ID": AUTH_ID, "PLIVO_AUTH_TOKEN": TOKEN, "PATH": ""}
     sandbox = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # imports are slow on a busy machine
+    while time.monotonic() < deadline and sandbox.poll() is None:
         try:
             requests.get(base_url + "/healthz", timeout=1)
             return sandbox
         except requests.ConnectionError:
-            time.sleep(0.1)
+            time.sleep(0.2)
     sandbox.terminate()
     raise RuntimeError("the sandbox did not start")
 
