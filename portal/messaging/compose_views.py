@@ -293,8 +293,10 @@ def upload_recording(message_id: int):
     """Step 4: a voice recording, uploaded or recorded in the browser."""
     message = load_message(message_id, CAP)
     upload = request.files.get("audio")
+    # htmx swaps only 2xx answers, so a refusal it must show comes back 200.
+    refused = 200 if request.htmx else 422
     if upload is None:
-        return _render(message, "Choose an audio file to upload."), 400
+        return _render(message, "Choose an audio file to upload."), refused
     data = upload.read(audio.MAX_RECORDING_BYTES + 1)
     try:
         service.attach_recording(
@@ -304,7 +306,7 @@ def upload_recording(message_id: int):
         abort(403)
     except (service.MessagingError, audio.RecordingRefused) as error:
         db.session.rollback()
-        return _render(message, str(error)), 422
+        return _render(message, str(error)), refused
     return _render(message)
 
 
