@@ -117,6 +117,14 @@ def _keep_or_discard(job: "_Import", run_id: int, actor: str, dry_run: bool) -> 
     db.session.commit()
 
 
+def _wanted_points(email: str, kinds: tuple, phones: tuple) -> list[tuple]:
+    """(kind, raw, priority) of a person's contact points; phones by column order."""
+    points = [("email", email, 1)]
+    for priority, (kind, raw) in enumerate(zip(kinds, phones, strict=True), 1):
+        points.append((kind, raw, priority))
+    return points
+
+
 class _Import:
     """The steps of one run, sharing the checked records between them."""
 
@@ -239,16 +247,7 @@ class _Import:
         for number, values in records.items():
             owner = ids[number]
             if owner in new or owner in plan.changed_ids:
-                email, phone, mobile = values[4:7]
-                desired[owner] = [
-                    ("email", email, 1),
-                    *(
-                        (k, v, p)
-                        for p, (k, v) in enumerate(
-                            zip(STAFF_PHONES, (phone, mobile), strict=True), 1
-                        )
-                    ),
-                ]
+                desired[owner] = _wanted_points(values[4], STAFF_PHONES, values[5:7])
         settled = contact_points.sync("staff_member_id", desired, new)
         self.counts["staff"]["portal_access_ended"] = leavers.end_access(
             plan.removed_ids, now
@@ -276,10 +275,5 @@ class _Import:
         for number, (person, _links, _line) in records.items():
             owner = ids[number]
             if owner in new or owner in plan.changed_ids:
-                desired[owner] = [("email", person[3], 1)] + [
-                    (kind, raw, priority)
-                    for priority, (kind, raw) in enumerate(
-                        zip(GUARDIAN_PHONES, person[4:7], strict=True), 1
-                    )
-                ]
+                desired[owner] = _wanted_points(person[3], GUARDIAN_PHONES, person[4:7])
         return contact_points.sync("guardian_id", desired, new)
