@@ -283,7 +283,7 @@ def submit(message: Message, user) -> Message:
     problems = readiness(message)
     if problems:
         raise NotReady(" ".join(problems))
-    message.state = PENDING
+    message.state = PENDING if required(message) - granted(message) else APPROVED
     audit_message("submit", message, user)
     db.session.commit()
     if rules.EMERGENCY_ADVICE in required(message):

@@ -136,7 +136,9 @@ def actions_for(message: Message) -> dict:
     building = message.building_id
     editable = message.state in service.EDITABLE
     needed = service.required(message) if editable else frozenset()
-    missing = needed - service.granted(message)
+    granted = service.granted(message)
+    missing = needed - granted
+    sender_roles = rules.roles_at(roles, building)
     return {
         "edit": editable and rules.may_compose(roles, message.kind, scope, building),
         "submit": message.state in (service.DRAFT, service.REJECTED)
@@ -152,6 +154,9 @@ def actions_for(message: Message) -> dict:
         ),
         "needed": sorted(needed),
         "missing": sorted(missing),
+        # What still blocks this user's Send (a content approver approves
+        # by sending).
+        "blocking": sorted(rules.missing_approvals(needed, granted, sender_roles)),
         "limits": limits.statuses(message) if editable else [],
     }
 
