@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import requests
 from redis import Redis
+from rq import Worker
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,10 +185,20 @@ class Environment:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
+        connection = Redis.from_url(self.env()["REDIS_URL"])
+        before = {w.name for w in Worker.all(connection=connection)}
         self.worker_processes = [
             self._start([sys.executable, "-m", "bench.worker"], **env)
             for _ in range(self.workers)
         ]
+        # Time only the work: wait until every new worker is listening.
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            now = {w.name for w in Worker.all(connection=connection)}
+            if len(now - before) >= self.workers:
+                return
+            time.sleep(0.2)
+        raise SystemExit("workers did not start")
 
     def _note_peak(self) -> None:
         for process in self.worker_processes:
