@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 
 from portal.directory.checks import check_contact
 from portal.directory.models import ContactPoint
-from portal.directory.writing import chunks
+from portal.directory.writing import bulk_insert, chunks
 from portal.extensions import db
 
 
@@ -77,8 +77,7 @@ def sync(owner_column: str, desired: dict[int, list], new_owners: set[int]) -> s
 
 def _write(inserts: list[dict], updates: list[dict]) -> None:
     table = ContactPoint.__table__
-    for batch in chunks(inserts):
-        db.session.execute(table.insert(), batch)
+    bulk_insert(table, inserts)
     by_shape: dict[tuple, list[dict]] = {}
     for row in updates:
         by_shape.setdefault(tuple(row), []).append(row)

@@ -87,12 +87,45 @@ def plan_rows(model, key: str, records: dict, to_row: Callable) -> Plan:
     return plan
 
 
+def bulk_insert(table, rows: list[dict]) -> None:
+    """Insert many rows: COPY on PostgreSQL, executemany batches elsewhere."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        for batch in chunks(rows):
+            db.session.execute(table.insert(), batch)
+        return
+    columns = list(rows[0])
+    defaults = _scalar_defaults(table, columns)
+    names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
+    raw = connection.connection.driver_connection
+    fixed = list(defaults.values())
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in columns] + fixed)
+
+
+def _scalar_defaults(table, given: list[str]) -> dict:
+    """Column defaults COPY would not apply (SQLAlchemy applies them on INSERT)."""
+    defaults = {}
+    for column in table.columns:
+        if column.name in given or column.primary_key or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.name} needs a value")
+        defaults[column.name] = column.default.arg
+    return defaults
+
+
 def apply_plan(model, plan: Plan, tick: Callable[[int], None]) -> None:
-    """Run a plan's inserts, updates and deactivations as executemany batches."""
+    """Run a plan's inserts, updates and deactivations in bulk."""
     table = model.__table__
-    for batch in chunks(plan.inserts):
-        db.session.execute(table.insert(), batch)
-        tick(len(batch))
+    bulk_insert(table, plan.inserts)
+    tick(len(plan.inserts))
     if plan.updates:
         columns = [c for c in plan.updates[0] if c != "_id"]
         statement = (
