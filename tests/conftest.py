@@ -7,6 +7,7 @@ or queues. Tables are emptied after every test.
 
 import os
 import uuid
+from dataclasses import fields
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -18,6 +19,21 @@ from portal import create_app
 from portal.config import Config
 from portal.extensions import db
 from tests import factories
+
+
+def _pin_settings_to_defaults() -> None:
+    """Keep a developer's `.env` (written by `make run`) out of the tests.
+
+    Scripts and entry points under test call `load_dotenv()`, which never
+    overrides a variable that is already set; so every portal setting not
+    set in the shell is set to its default before any test runs.
+    """
+    for setting in fields(Config):
+        if setting.name != "extra":
+            os.environ.setdefault(setting.name, str(getattr(Config(), setting.name)))
+
+
+_pin_settings_to_defaults()
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
