@@ -92,6 +92,9 @@ def bulk_insert(table, rows: list[dict]) -> None:
     if not rows:
         return
     connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and _plain(rows[0]):
+        _sqlite_insert(connection, table, rows)
+        return
     if connection.dialect.name != "postgresql":
         for batch in chunks(rows):
             db.session.execute(table.insert(), batch)
@@ -107,6 +110,28 @@ def bulk_insert(table, rows: list[dict]) -> None:
     ):
         for row in rows:
             copy.write_row([row[c] for c in columns] + fixed)
+
+
+PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _plain(row: dict) -> bool:
+    return all(isinstance(v, PLAIN_TYPES) for v in row.values())
+
+
+def _sqlite_insert(connection, table, rows: list[dict]) -> None:
+    """executemany on the driver's cursor: no per-row parameter processing."""
+    columns = list(rows[0])
+    defaults = _scalar_defaults(table, columns)
+    names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
+    marks = ", ".join("?" * (len(columns) + len(defaults)))
+    fixed = tuple(defaults.values())
+    cursor = connection.connection.driver_connection.cursor()
+    # Table and column names come from our own metadata, never from input.
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
+    for batch in chunks(rows):
+        cursor.executemany(sql, [tuple(r[c] for c in columns) + fixed for r in batch])
+    cursor.close()
 
 
 def _scalar_defaults(table, given: list[str]) -> dict:

@@ -248,3 +248,22 @@ def test_cli_exit_codes_and_lines(app, files):
 )
 def test_phone_reasons(raw, reason):
     assert check_phone(raw)[1] == reason
+
+
+def test_the_import_runs_on_sqlite_too(tmp_path, redis_url, files):
+    from portal import create_app
+    from tests.conftest import make_config
+
+    url = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    sqlite_app = create_app(make_config(url, redis_url))
+    with sqlite_app.app_context():
+        db.create_all()
+        first = import_dir(files)
+        again = import_dir(files)
+        points = _count(ContactPoint, ContactPoint.active)
+        db.engine.dispose()
+
+    assert first.status == again.status == "imported"
+    assert first.counts["contact_problems"]["opened"] > 0
+    assert again.counts["guardians"]["unchanged"] == first.counts["guardians"]["added"]
+    assert points > 0
