@@ -209,58 +209,50 @@ def main() -> None:
     _report(args.students, generated, base, base_peak, results)
 
 
+COLUMNS = (
+    ("database", "database"),
+    ("full s", "full_s"),
+    ("full cpu s", "full_cpu_s"),
+    ("full/irreducible", "full_over_irreducible"),
+    ("cpu full/irreducible", "full_cpu_over_irreducible_cpu"),
+    ("1% re-import s", "reimport_1pct_s"),
+    ("re-import/full", "reimport_over_full"),
+    ("quarter full s", "quarter_full_s"),
+    ("4x students time ratio", "growth_4x"),
+    ("peak MiB", "peak_mib"),
+)
+
+
 def _report(students, generated, baseline, base_peak, results) -> None:
-    base = baseline["seconds"]
+    base, base_cpu = baseline["seconds"], baseline["cpu"]
     print(
         f"students: {students:,}  generate: {generated:.1f} s  "
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"irreducible work (read + validate phones): {base:.2f} s, "
-        f"peak {base_peak:.0f} MiB"
+        f"irreducible work (read + validate phones): {base:.2f} s "
+        f"(cpu {base_cpu:.2f} s), peak {base_peak:.0f} MiB"
     )
-    header = (
-        "database",
-        "full s",
-        "full/irreducible",
-        "1% re-import s",
-        "re-import/full",
-        "4x students time ratio",
-        "peak MiB",
-    )
-    print(" | ".join(header))
+    print(" | ".join(title for title, _key in COLUMNS))
     figures = {
         "students": students,
         "irreducible_s": round(base, 2),
-        "irreducible_cpu_s": round(baseline["cpu"], 2),
+        "irreducible_cpu_s": round(base_cpu, 2),
         "load_average": round(os.getloadavg()[0], 1),
         "runs": [],
     }
     for r in results:
-        ratios = {
+        row = {
+            **r,
             "full_over_irreducible": round(r["full_s"] / base, 2),
-            "full_cpu_over_irreducible_cpu": round(
-                r["full_cpu_s"] / baseline["cpu"], 2
-            ),
+            "full_cpu_over_irreducible_cpu": round(r["full_cpu_s"] / base_cpu, 2),
             "reimport_over_full": round(r["reimport_1pct_s"] / r["full_s"], 3),
             "growth_4x": round(r["full_s"] / r["quarter_full_s"], 2),
         }
-        print(
-            " | ".join(
-                str(v)
-                for v in (
-                    r["database"],
-                    r["full_s"],
-                    ratios["full_over_irreducible"],
-                    r["reimport_1pct_s"],
-                    ratios["reimport_over_full"],
-                    ratios["growth_4x"],
-                    r["peak_mib"],
-                )
-            )
-        )
-        figures["runs"].append({**r, **ratios})
+        print(" | ".join(str(row[key]) for _title, key in COLUMNS))
+        figures["runs"].append(row)
     print(json.dumps(figures, separators=(",", ":")))
 
 
