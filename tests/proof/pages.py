@@ -30,6 +30,7 @@ class Shape(HTMLParser):
         self.elements: Counter = Counter()
         self.urls: list[str] = []
         self.links: list[str] = []
+        self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.elements[(tag, tuple(sorted(name for name, _v in attrs)))] += 1
@@ -40,6 +41,9 @@ class Shape(HTMLParser):
                     self.links.append(value)
 
     handle_startendtag = handle_starttag
+
+    def handle_data(self, data):
+        self.text.append(data)
 
 
 def shape(html: str) -> Shape:
