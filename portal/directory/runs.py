@@ -44,12 +44,16 @@ def start(actor: str, files: list[str], dry_run: bool, force: bool) -> int:
 def finish(
     run_id: int, status: str, counts: dict, errors: list[str], warnings: list[str]
 ) -> None:
-    """Store how a run ended."""
+    """Store how a run ended (a finished run's progress bar is full)."""
+    table = ImportRun.__table__
+    done = table.c.progress_total if status in ("imported", "dry_run") else None
+    extra = {"progress_done": done} if done is not None else {}
     with db.engine.begin() as connection:
         connection.execute(
-            update(ImportRun.__table__)
-            .where(ImportRun.__table__.c.id == run_id)
+            update(table)
+            .where(table.c.id == run_id)
             .values(
+                **extra,
                 status=status,
                 finished_at=utcnow(),
                 counts=counts,
