@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from portal.accounts import audit, sessions
+from portal.accounts import audit, history
 from portal.accounts.models import PortalUser
 from portal.directory.models import StaffMember
 from portal.directory.writing import chunks
@@ -36,8 +36,8 @@ def end_access(staff_ids: list[int], now: datetime) -> int:
             )
         ).all()
         for user in users:
-            user.active = False
-            sessions.end_all_for(user.id, "staff_left")
+            # Kept in the person's access history like any other removal.
+            history.deactivate(user, by=None)
             audit.record(
                 "directory.staff_left",
                 target=f"portal_user:{user.id}",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.accounts.access import building_scope, requires
+from portal.accounts.training import require_current_training
 from portal.directory.models import Building, Student
 from portal.extensions import db
 from portal.messaging import audience, audio, rules, schedule, sending, service, sms
@@ -39,6 +40,7 @@ def _composable_buildings() -> tuple[bool, list[Building]]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(CAP)
+@require_current_training
 def new():
     """Step 1: kind, scope, situation or category, and a title."""
     district, buildings = _composable_buildings()
@@ -85,6 +87,7 @@ def _int(value) -> int | None:
 
 @bp.get("/<int:message_id>/compose")
 @requires(CAP)
+@require_current_training
 def compose(message_id: int):
     """The growing compose page for one draft."""
     message = load_message(message_id, CAP)
@@ -202,6 +205,7 @@ def _save(message, **changes):
 
 @bp.post("/<int:message_id>/basics")
 @requires(CAP)
+@require_current_training
 def save_basics(message_id: int):
     """Step 1 again: title, situation or category."""
     message = load_message(message_id, CAP)
@@ -232,6 +236,7 @@ def _audience_from_form(message) -> dict:
 
 @bp.post("/<int:message_id>/audience")
 @requires(CAP)
+@require_current_training
 def save_audience(message_id: int):
     """Step 2: buildings, grades, guardians and/or staff."""
     message = load_message(message_id, CAP)
@@ -240,6 +245,7 @@ def save_audience(message_id: int):
 
 @bp.post("/<int:message_id>/audience/count")
 @requires(CAP)
+@require_current_training
 def audience_count(message_id: int):
     """The live count of households and people for the audience being chosen."""
     message = load_message(message_id, CAP)
@@ -250,6 +256,7 @@ def audience_count(message_id: int):
 
 @bp.post("/<int:message_id>/channels")
 @requires(CAP)
+@require_current_training
 def save_channels(message_id: int):
     """Step 3: phone, SMS and/or e-mail."""
     message = load_message(message_id, CAP)
@@ -259,6 +266,7 @@ def save_channels(message_id: int):
 
 @bp.post("/<int:message_id>/text")
 @requires(CAP)
+@require_current_training
 def save_text(message_id: int):
     """Step 4: the written text (and e-mail subject) in one language."""
     message = load_message(message_id, CAP)
@@ -281,6 +289,7 @@ def save_text(message_id: int):
 
 @bp.post("/sms-length")
 @requires(CAP)
+@require_current_training
 def sms_length():
     """Characters and SMS segments of the text being typed."""
     length = sms.measure(request.form.get("text", ""))
@@ -289,6 +298,7 @@ def sms_length():
 
 @bp.post("/<int:message_id>/recordings")
 @requires(CAP)
+@require_current_training
 def upload_recording(message_id: int):
     """Step 4: a voice recording, uploaded or recorded in the browser."""
     message = load_message(message_id, CAP)
@@ -312,6 +322,7 @@ def upload_recording(message_id: int):
 
 @bp.post("/<int:message_id>/schedule")
 @requires(CAP)
+@require_current_training
 def save_schedule(message_id: int):
     """Step 6: now, end of the building's day, or a date and time."""
     message = load_message(message_id, CAP)

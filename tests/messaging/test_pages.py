@@ -164,3 +164,19 @@ def test_advise_page_needs_sign_in(client, person, school):
     response = client.get(f"/messages/{message.id}/advise")
     assert response.status_code == 302
     assert "/signin" in response.headers["Location"]
+
+
+def test_compose_needs_current_training_when_the_district_asks(
+    client, login, person, school
+):
+    from portal import district_settings
+
+    principal = person(Role.PRINCIPAL, school)
+    login(principal)
+    assert client.get("/messages/new").status_code == 200
+
+    district_settings.put("training_required_to_compose", True, "test")
+    db.session.commit()
+    refused = client.get("/messages/new")
+    assert refused.status_code == 403
+    assert "training" in refused.get_data(as_text=True).lower()
