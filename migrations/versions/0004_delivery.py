@@ -1,14 +1,14 @@
 """delivery: schema changes of the delivery area
 
 Revision ID: 0004_delivery
-Revises: 0003_messaging
+Revises: 0002_directory
 """
 
 import sqlalchemy as sa  # noqa: F401
 from alembic import op
 
 revision = "0004_delivery"
-down_revision = "0003_messaging"
+down_revision = "0002_directory"
 branch_labels = None
 depends_on = None
 
