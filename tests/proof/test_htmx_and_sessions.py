@@ -22,6 +22,8 @@ def test_base_layout_sets_htmx_security_config(world, client_as):
     assert config["historyCacheSize"] == 0
     assert config["selfRequestsOnly"] is True
     assert config["includeIndicatorStyles"] is False
+    # Settling style would make htmx write style attributes (CSP violations).
+    assert "style" not in config["attributesToSettle"]
 
 
 def test_every_page_loads_the_vendored_htmx_2_0_11_only():
