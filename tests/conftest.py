@@ -60,9 +60,14 @@ def pg_database():
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """A Redis database number of this process's own, emptied first."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    number = 1 + (os.getpid() + int(worker.lstrip("gw") or 0)) % 15
+    """A Redis database number of this process's own, emptied first.
+
+    xdist workers gw0, gw1, ... take databases 1, 2, ...; a run without
+    xdist takes 15. Numbers derived from process ids could collide, and
+    then one process's workers took the other's jobs.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    number = 1 + int(worker.lstrip("gw")) % 14 if worker else 15
     url = f"{REDIS_BASE_URL}/{number}"
     Redis.from_url(url).flushdb()
     return url
