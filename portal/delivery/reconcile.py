@@ -68,14 +68,18 @@ def _request(call, *args, **kwargs):
 
 
 def find_call(client, address: str, since: datetime) -> Found | None:
-    """The provider's call to `address` placed since `since`, if any."""
+    """The provider's call to `address` placed since `since`, if any.
+
+    Asked in the order a call moves (queued, live, finished), so a call that
+    moves on between two questions is still seen by the later one.
+    """
+    if _open_call_to(client, address):
+        return Found("open")
     ended = _request(client.calls.list, to_number=_digits(address), limit=20)
     for record in getattr(ended, "objects", None) or []:
         started = _when(getattr(record, "initiation_time", None))
         if started is not None and started >= since - CLOCK_SLACK:
             return _from_cdr(record)
-    if _open_call_to(client, address):
-        return Found("open")
     return None
 
 

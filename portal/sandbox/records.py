@@ -60,6 +60,13 @@ def _is_queued(call: Call) -> bool:
     return call.status != "cancel" and call.dial_at > time.monotonic()
 
 
+def _is_live(call: Call) -> bool:
+    """Dialled and not over. A call past its dial time whose ringing has not
+    been simulated yet is live too, as at Plivo: an accepted call is always
+    either queued, live or finished (reconciliation relies on it)."""
+    return not (call.ended_at or call.status == "cancel" or _is_queued(call))
+
+
 def _cdr(call: Call) -> dict:
     return {
         "answer_time": call.answered_at or None,
@@ -83,9 +90,15 @@ def _cdr(call: Call) -> dict:
     }
 
 
+def _live_status(call: Call) -> str:
+    if _is_queued(call):
+        return "queued"
+    return "ringing" if call.status == "queued" else call.status
+
+
 def _live(call: Call) -> dict:
     return {
-        "call_status": "queued" if _is_queued(call) else call.status,
+        "call_status": _live_status(call),
         "call_uuid": call.call_uuid,
         "request_uuid": call.request_uuid,
         "direction": "outbound",
@@ -108,7 +121,7 @@ def get_call(call_id: str):
     if call is None:
         raise Refused(404, "call not found")
     if status == "live":
-        if _is_queued(call) or call.status not in LIVE:
+        if not _is_live(call):
             raise Refused(404, "call not found")
         return reply(_live(call))
     if not call.ended_at:
@@ -124,7 +137,7 @@ def list_calls():
     if status == "queued":
         return reply({"calls": [c.request_uuid for c in calls if _is_queued(c)]})
     if status == "live":
-        live = [c.call_uuid for c in calls if c.status in LIVE and not _is_queued(c)]
+        live = [c.call_uuid for c in calls if _is_live(c)]
         return reply({"calls": live})
     ended = [c for c in reversed(calls) if c.ended_at]
     return reply(_page(ended, _cdr, "to_number", "from_number"))
