@@ -11,6 +11,7 @@ import time
 from flask import current_app
 from redis import Redis
 
+from portal.governance import settings_service
 from portal.queues import redis_connection
 
 # KEYS[1]: the timeline key. ARGV[1]: seconds between slots.
@@ -26,7 +27,8 @@ redis.call('SET', KEYS[1], string.format('%.6f', slot + interval),
 return string.format('%.6f', slot - now)
 """
 
-SETTINGS = {"call": "PLIVO_CALLS_PER_SECOND", "sms": "PLIVO_MESSAGES_PER_SECOND"}
+# The IT administrator's settings page may lower or raise the configured rates.
+SETTINGS = {"call": "provider_calls_per_second", "sms": "provider_messages_per_second"}
 _scripts: dict[int, object] = {}
 
 
@@ -47,7 +49,7 @@ def reserve(channel: str, rate: float, connection: Redis) -> float:
 
 def acquire(channel: str, connection: Redis | None = None) -> float:
     """Block until this worker may send one `channel` request; returns the wait."""
-    rate = float(current_app.config[SETTINGS[channel]])
+    rate = settings_service.effective_rate(SETTINGS[channel])
     wait = reserve(channel, rate, connection or _shared_connection())
     if wait > 0:
         time.sleep(wait)
