@@ -149,7 +149,7 @@ def wake_at(message_id: int, when: datetime | None) -> None:
 
 
 def close_if_done(message_id: int) -> None:
-    """Mark a sending message sent once every delivery is final."""
+    """Mark a sending or scheduled message sent once every delivery is final."""
     from portal.delivery.models import FINAL_STATES, Delivery
 
     open_left = db.session.scalar(
@@ -164,7 +164,7 @@ def close_if_done(message_id: int) -> None:
         return
     db.session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.state == "sending")
+        .where(Message.id == message_id, Message.state.in_(("sending", "scheduled")))
         .values(state="sent", updated_at=utcnow())
     )
     db.session.commit()
