@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.directory import records
 from portal.directory.synthetic_data import (
     AREA_CODES,
     DISTRICT_TITLES,
@@ -39,38 +40,10 @@ GRADES = {
 }
 SCHOOLS = [code for code, *_ in BUILDINGS if code != "DO"]
 
-STUDENT_COLUMNS = [
-    "student_id",
-    "first_name",
-    "last_name",
-    "building_code",
-    "grade",
-    "home_language",
-]
-GUARDIAN_COLUMNS = [
-    "guardian_id",
-    "student_id",
-    "first_name",
-    "last_name",
-    "relationship",
-    "priority",
-    "language",
-    "email",
-    "home_phone",
-    "mobile_phone",
-    "work_phone",
-]
-STAFF_COLUMNS = [
-    "employee_id",
-    "first_name",
-    "last_name",
-    "building_code",
-    "job_title",
-    "email",
-    "phone",
-    "mobile_phone",
-    "language",
-]
+# The same columns, in the same order, as the import reads.
+STUDENT_COLUMNS = list(records.STUDENTS.columns)
+GUARDIAN_COLUMNS = list(records.GUARDIANS.columns)
+STAFF_COLUMNS = list(records.STAFF.columns)
 INACCURATE_SHARE = 0.03
 
 

@@ -1,21 +1,4 @@
-"""Fixtures of the contacts tests: a small district, a real SMTP server."""
+"""Fixtures of the contacts tests: the directory tests' small district and
+real SMTP server."""
 
-import pytest
-
-from tests.directory.helpers import district_files, start_smtp
-
-
-@pytest.fixture
-def files(tmp_path):
-    """A writable copy of a small synthetic district's exports."""
-    return district_files(tmp_path)
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """A real SMTP server (aiosmtpd) on a free port; the portal mails it."""
-    controller, inbox = start_smtp()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
-    yield inbox
-    controller.stop()
+from tests.directory.conftest import files, smtp  # noqa: F401 - fixtures
