@@ -7,6 +7,7 @@ or queues. Tables are emptied after every test.
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import fields
 from urllib.parse import urlsplit, urlunsplit
 
@@ -89,20 +90,33 @@ def make_config(database_url: str, redis_url: str, **overrides) -> Config:
     return Config.from_env(values)
 
 
-@pytest.fixture(scope="session")
-def app(pg_database, redis_url, tmp_path_factory):
-    """The portal on this process's PostgreSQL database."""
-    audio_dir = tmp_path_factory.mktemp("audio")
+@contextmanager
+def serving_app(database_url, redis_url, tmp_path_factory, **overrides):
+    """A portal app with its tables created; its connections closed after."""
     application = create_app(
-        make_config(pg_database, redis_url, AUDIO_DIR=str(audio_dir))
+        make_config(
+            database_url,
+            redis_url,
+            AUDIO_DIR=str(tmp_path_factory.mktemp("audio")),
+            **overrides,
+        )
     )
     with application.app_context():
         db.create_all()
-    yield application
-    # Close pooled connections before the database is dropped; left to the
-    # garbage collector they raise ResourceWarning, an error under pytest.
-    with application.app_context():
-        db.engine.dispose()
+    try:
+        yield application
+    finally:
+        # Close pooled connections before the database is dropped; left to
+        # the garbage collector they raise ResourceWarning, an error here.
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(pg_database, redis_url, tmp_path_factory):
+    """The portal on this process's PostgreSQL database."""
+    with serving_app(pg_database, redis_url, tmp_path_factory) as application:
+        yield application
 
 
 @pytest.fixture(autouse=True)

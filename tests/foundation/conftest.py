@@ -6,10 +6,8 @@
 
 import pytest
 
-from portal import create_app
-from portal.extensions import db
 from tests import oidc_mock
-from tests.conftest import make_config
+from tests.conftest import serving_app
 
 PROVIDER_USERS = [
     {"sub": "principal-lakeview", "email": "pat@district.example", "name": "Pat Lee"},
@@ -27,16 +25,7 @@ def issuer():
 @pytest.fixture(scope="session")
 def app(pg_database, redis_url, issuer, tmp_path_factory):
     """The portal on this process's PostgreSQL, signing in at `issuer`."""
-    application = create_app(
-        make_config(
-            pg_database,
-            redis_url,
-            OIDC_ISSUER=issuer,
-            AUDIO_DIR=str(tmp_path_factory.mktemp("audio")),
-        )
-    )
-    with application.app_context():
-        db.create_all()
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with serving_app(
+        pg_database, redis_url, tmp_path_factory, OIDC_ISSUER=issuer
+    ) as application:
+        yield application

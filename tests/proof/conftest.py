@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import pytest
 from flask import g, request_started
 
-from portal import create_app
 from portal.attendance.models import Absence, TtsClip
 from portal.contacts.models import ContactProblem
 from portal.delivery.models import Delivery
@@ -20,7 +19,7 @@ from portal.directory.models import ContactPoint, ImportRun
 from portal.extensions import db
 from portal.policy import BUILDING_ROLES, Role
 from tests import factories, oidc_mock
-from tests.conftest import csrf_token, make_config
+from tests.conftest import csrf_token, serving_app
 
 # Strings of building A's records that must never reach a building B user.
 SECRET_WORDS = ("Quillfeather", "Zanzibarro", "Lakeview Secret Concert")
@@ -36,19 +35,10 @@ def issuer():
 @pytest.fixture(scope="session")
 def app(pg_database, redis_url, issuer, tmp_path_factory):
     """The portal on this process's PostgreSQL, signing in at `issuer`."""
-    application = create_app(
-        make_config(
-            pg_database,
-            redis_url,
-            OIDC_ISSUER=issuer,
-            AUDIO_DIR=str(tmp_path_factory.mktemp("audio")),
-        )
-    )
-    with application.app_context():
-        db.create_all()
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with serving_app(
+        pg_database, redis_url, tmp_path_factory, OIDC_ISSUER=issuer
+    ) as application:
+        yield application
 
 
 def _forget_user(_sender, **_extra):
