@@ -54,7 +54,8 @@ def handle_inbound(sender: str, text: str) -> str | None:
         opt_in(address)
         reply = STARTED
     elif word in HELP_WORDS:
-        reply = f"School district notifications. Contact {district_settings.get('district_contact')}."
+        contact = district_settings.get("district_contact")
+        reply = f"School district notifications. Contact {contact}."
     else:
         logger.info("inbound_sms_ignored from=%s", mask_address(address))
         return None

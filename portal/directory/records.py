@@ -179,7 +179,7 @@ def check_people(rows: list, spec: FileSpec, buildings: set[str]) -> Checked:
 
 
 def check_guardians(rows: list, students: set[str]) -> Checked:
-    """Guardian records: id -> [person values, {student_id: (relationship, priority)}]."""
+    """Guardian records by id: [person values, {student_id: (relation, priority)}]."""
     out, links = Checked(), {}
     for line, values in rows:
         if not _required(out, GUARDIANS, line, values):

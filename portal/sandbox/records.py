@@ -83,11 +83,15 @@ def _cdr(call: Call) -> dict:
         "initiation_time": call.created_at,
         "parent_call_uuid": None,
         "request_uuid": call.request_uuid,
-        "resource_uri": f"/v1/Account/{sandbox().settings.auth_id}/Call/{call.call_uuid}/",
+        "resource_uri": _resource_uri("Call", call.call_uuid),
         "to_number": plivo_form(call.to_number),
         "total_amount": "0.00000",
         "total_rate": "0.00000",
     }
+
+
+def _resource_uri(kind: str, uuid: str) -> str:
+    return f"/v1/Account/{sandbox().settings.auth_id}/{kind}/{uuid}/"
 
 
 def _live_status(call: Call) -> str:
@@ -211,7 +215,7 @@ def _message(text: Text) -> dict:
         "message_time": text.created_at,
         "message_type": "sms",
         "message_uuid": text.message_uuid,
-        "resource_uri": f"/v1/Account/{sandbox().settings.auth_id}/Message/{text.message_uuid}/",
+        "resource_uri": _resource_uri("Message", text.message_uuid),
         "to_number": plivo_form(text.to_number),
         "total_amount": "0.00000",
         "total_rate": "0.00000",
