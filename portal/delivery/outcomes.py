@@ -8,7 +8,7 @@ nothing.
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.delivery import rules
 from portal.delivery.models import (
@@ -86,6 +86,11 @@ def open_contact_problem(delivery: Delivery, reason: str) -> None:
 
 def accepted(delivery: Delivery, attempt: Attempt, token: str, provider_id: str):
     """The provider took the request: submitted, unless a callback beat us."""
+    # Lock the delivery before its attempt, in the order the callbacks use
+    # (`locked` first), or a fast callback and this commit deadlock.
+    db.session.execute(
+        select(Delivery.id).where(Delivery.id == delivery.id).with_for_update()
+    )
     now = utcnow()
     db.session.execute(
         update(Attempt)
