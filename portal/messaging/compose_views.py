@@ -191,16 +191,21 @@ def _audience_buildings(message) -> list[Building]:
     return db.session.scalars(query).all()
 
 
-def _save(message, **changes):
-    """Save fields through the service and answer with the compose partial."""
+def _step(message, action, *args, **kwargs):
+    """Run one service step for the user; answer with the compose partial."""
     try:
-        service.edit_draft(message, current_user, **changes)
+        action(message, current_user, *args, **kwargs)
     except service.NotAllowed:
         abort(403)
     except service.MessagingError as error:
         db.session.rollback()
         return _render(message, str(error))
     return _render(message)
+
+
+def _save(message, **changes):
+    """Save draft fields through the service."""
+    return _step(message, service.edit_draft, **changes)
 
 
 @bp.post("/<int:message_id>/basics")
@@ -271,20 +276,13 @@ def save_text(message_id: int):
     """Step 4: the written text (and e-mail subject) in one language."""
     message = load_message(message_id, CAP)
     form = request.form
-    try:
-        service.set_variant(
-            message,
-            current_user,
-            form.get("language", ""),
-            form.get("subject", ""),
-            form.get("text", ""),
-        )
-    except service.NotAllowed:
-        abort(403)
-    except service.MessagingError as error:
-        db.session.rollback()
-        return _render(message, str(error))
-    return _render(message)
+    return _step(
+        message,
+        service.set_variant,
+        form.get("language", ""),
+        form.get("subject", ""),
+        form.get("text", ""),
+    )
 
 
 @bp.post("/sms-length")
