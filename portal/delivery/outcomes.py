@@ -183,28 +183,39 @@ def _current(delivery: Delivery, attempt: Attempt) -> bool:
     return attempt.number == delivery.attempt_count
 
 
-def call_machine(delivery_id: int, attempt_id: int, payload: dict) -> bool:
-    """Machine detection said who answered; remembered for the hangup."""
+def _take_callback(delivery_id: int, attempt_id: int, event: str, payload: dict):
+    """Lock the delivery, find its attempt and store the callback once.
+
+    Returns (delivery, attempt), or None (rolled back) for unknown ids, an
+    attempt of another delivery, or a replay.
+    """
     delivery = locked(delivery_id)
     attempt = db.session.get(Attempt, attempt_id)
-    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
+    if (
+        delivery is None
+        or attempt is None
+        or attempt.delivery_id != delivery_id
+        or not _record_event(attempt, event, payload)
+    ):
         db.session.rollback()
+        return None
+    return delivery, attempt
+
+
+def call_machine(delivery_id: int, attempt_id: int, payload: dict) -> bool:
+    """Machine detection said who answered; remembered for the hangup."""
+    if _take_callback(delivery_id, attempt_id, "machine", payload) is None:
         return False
-    changed = _record_event(attempt, "machine", payload)
     db.session.commit()
-    return changed
+    return True
 
 
 def call_hangup(delivery_id: int, attempt_id: int, payload: dict) -> bool:
     """The call ended: final state, or a redial for no answer and busy."""
-    delivery = locked(delivery_id)
-    attempt = db.session.get(Attempt, attempt_id)
-    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
-        db.session.rollback()
+    taken = _take_callback(delivery_id, attempt_id, "hangup", payload)
+    if taken is None:
         return False
-    if not _record_event(attempt, "hangup", payload):
-        db.session.rollback()
-        return False
+    delivery, attempt = taken
 
     result = _call_result(attempt, payload)
     attempt.result = result
@@ -258,15 +269,11 @@ def _hangup_detail(payload: dict) -> str | None:
 
 def sms_status(delivery_id: int, attempt_id: int, payload: dict) -> bool:
     """A text's status report; out-of-order reports never move it back."""
-    delivery = locked(delivery_id)
-    attempt = db.session.get(Attempt, attempt_id)
-    if delivery is None or attempt is None or attempt.delivery_id != delivery_id:
-        db.session.rollback()
-        return False
     status = (payload.get("Status") or "").lower()
-    if not _record_event(attempt, f"status:{status}", payload):
-        db.session.rollback()
+    taken = _take_callback(delivery_id, attempt_id, f"status:{status}", payload)
+    if taken is None:
         return False
+    delivery, attempt = taken
 
     new = SMS_STATUS.get(status)
     if new is None:  # queued: nothing to record on the delivery
