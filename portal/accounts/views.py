@@ -53,6 +53,15 @@ def signin():
     """The sign-in page (lists demo users in development)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if current_app.config["DEV_SIGNIN_HELPERS"]:
+        # The sign-in state lives in this host's cookie and the provider
+        # returns to PUBLIC_BASE_URL: on a laptop, "localhost" and
+        # "127.0.0.1" are two sites, so start from the one we return to.
+        canonical = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+        if request.host != canonical.netloc:
+            query = request.query_string.decode()
+            target = canonical._replace(path=request.path, query=query)
+            return redirect(target.geturl())
     demo_users = []
     if current_app.config["DEV_SIGNIN_HELPERS"]:
         demo_users = db.session.scalars(

@@ -245,10 +245,23 @@ def test_signin_page_lists_demo_users_only_with_dev_helpers(app, client, princip
 
     app.config["DEV_SIGNIN_HELPERS"] = True
     try:
-        page = client.get("/signin").get_data(as_text=True)
+        page = client.get("/signin", base_url="http://portal.test").get_data(
+            as_text=True
+        )
     finally:
         app.config["DEV_SIGNIN_HELPERS"] = False
     assert "principal-lakeview" in page
+
+
+def test_dev_signin_page_moves_to_the_public_host(app, client):
+    """In development, localhost and 127.0.0.1 are different cookie sites."""
+    app.config["DEV_SIGNIN_HELPERS"] = True
+    try:
+        response = client.get("/signin?next=/messages", base_url="http://localhost")
+    finally:
+        app.config["DEV_SIGNIN_HELPERS"] = False
+    assert response.status_code == 302
+    assert response.location == "http://portal.test/signin?next=/messages"
 
 
 def _csrf_from(client, path: str) -> str:
