@@ -5,7 +5,8 @@ delivery's content language (or English). Other kinds register a provider:
 `register_voice_provider("attendance", func)` where `func(delivery)` returns
 the parts (for attendance: text-to-speech clips with each child's name).
 The answer XML is built from these parts; nothing else decides what a
-family hears.
+family hears. `register_text_provider` does the same for what e-mails and
+texts of a kind say (`written_text`).
 """
 
 from collections.abc import Callable
@@ -43,6 +44,35 @@ _providers: dict[str, VoiceProvider] = {}
 def register_voice_provider(kind: str, func: VoiceProvider) -> None:
     """Let another area say what calls of `kind` play (last one wins)."""
     _providers[kind] = func
+
+
+@dataclass(frozen=True)
+class WrittenText:
+    """What an e-mail or text says: its language, subject and text."""
+
+    language: str
+    subject: str | None
+    text: str | None
+
+
+TextProvider = Callable[[Delivery], WrittenText]
+_text_providers: dict[str, TextProvider] = {}
+
+
+def register_text_provider(kind: str, func: TextProvider) -> None:
+    """Let another area say what e-mails and texts of `kind` say."""
+    _text_providers[kind] = func
+
+
+def written_text(delivery: Delivery) -> WrittenText | None:
+    """The e-mail or text of `delivery`: its kind's provider, else the variant."""
+    kind = delivery.message.kind
+    if kind in _text_providers:
+        return _text_providers[kind](delivery)
+    variant = variant_for(delivery)
+    if variant is None:
+        return None
+    return WrittenText(variant.language, variant.subject, variant.text)
 
 
 def variant_for(delivery: Delivery) -> MessageVariant | None:

@@ -5,7 +5,7 @@ import smtplib
 from flask import render_template
 
 from portal import mail
-from portal.delivery.content import variant_for
+from portal.delivery.content import written_text
 from portal.delivery.models import Delivery
 from portal.telephony.plivo_client import ProviderError
 
@@ -26,7 +26,7 @@ def sender_name(delivery: Delivery) -> str:
 
 def send(delivery: Delivery) -> str:
     """Send the e-mail; returns its Message-ID or raises `ProviderError`."""
-    variant = variant_for(delivery)
+    variant = written_text(delivery)
     language = variant.language if variant else "en"
     subject = (variant.subject if variant else "") or delivery.message.title
     body = variant.text if variant else delivery.message.title

@@ -23,7 +23,7 @@ from portal.delivery import (
     rules,
     throttle,
 )
-from portal.delivery.content import variant_for
+from portal.delivery.content import written_text
 from portal.delivery.models import CLAIMED, Attempt, Delivery, OptOut
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -206,7 +206,7 @@ class Sender:
 
     def send_sms(self, delivery, attempt) -> str:
         ids = {"delivery": delivery.id, "attempt": attempt.id}
-        variant = variant_for(delivery)
+        variant = written_text(delivery)
         text = variant.text if variant else delivery.message.title
         params = {
             "src": current_app.config["PLIVO_CALLER_ID"],
