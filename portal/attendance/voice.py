@@ -1,17 +1,24 @@
-"""What an attendance call plays, built for the delivery engine at answer time.
+"""What an attendance call plays and its e-mail or text says, for the engine.
 
 Registered with `portal.delivery.content` for kind "attendance": the parts
 are the cached clips of the household's template, school, date and each
 child's name, played in order through expiring audio links. When a clip is
 missing (the speech engine gave up), Plivo speaks the whole text instead,
-in the household's language where Plivo has it, else in English.
+in the household's language where Plivo has it, else in English. E-mails
+and texts name the same children, in the household's language whenever
+that language has a template (no voice is needed to write it).
 """
 
 from datetime import date
 
 from portal.attendance import households, service, wording
 from portal.delivery import audio
-from portal.delivery.content import VoicePart, register_voice_provider
+from portal.delivery.content import (
+    VoicePart,
+    WrittenText,
+    register_text_provider,
+    register_voice_provider,
+)
 from portal.directory.models import Building
 from portal.extensions import db
 from portal.telephony import tts
@@ -54,16 +61,22 @@ def parts_for(delivery) -> list[VoicePart]:
     return [VoicePart.speak(text, words.language)]
 
 
-def text_for(delivery) -> tuple[str, str]:
-    """(subject, text) of the e-mail or SMS for one household, names filled."""
+def text_for(delivery) -> WrittenText:
+    """The e-mail or SMS for one household: its children, school and date."""
     building, day, names = _call_facts(delivery)
-    words = wording.template_for(delivery.content_language) or wording.template_for(
-        "en"
+    words = (
+        wording.template_for(delivery.language)
+        or wording.template_for(delivery.content_language)
+        or wording.template_for("en")
     )
-    subject = wording.render(words, words.subject, names, building.name, day)
-    return subject, wording.render(words, words.text, names, building.name, day)
+    return WrittenText(
+        words.language,
+        wording.render(words, words.subject, names, building.name, day),
+        wording.render(words, words.text, names, building.name, day),
+    )
 
 
 def register() -> None:
-    """Tell the delivery engine how attendance calls sound."""
+    """Tell the delivery engine how attendance calls sound and e-mails read."""
     register_voice_provider("attendance", parts_for)
+    register_text_provider("attendance", text_for)

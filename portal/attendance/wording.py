@@ -10,7 +10,10 @@ names, not with calls.
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, match_skeleton
 from sqlalchemy import select
 
 from portal.attendance.models import AttendanceTemplate
@@ -20,6 +23,8 @@ PLACEHOLDERS = ("names", "school", "date")
 _SPLIT = re.compile(r"(\{(?:names|school|date)\})")
 _ANY_BRACE = re.compile(r"\{([^}]*)\}")
 _WORD = re.compile(r"\w")
+# A date pattern's fields, and its quoted literals (left as they are).
+_DATE_FIELD = re.compile(r"'[^']*'|([EcLM])\1*")
 
 DEFAULT_TEMPLATES = {
     "en": (
@@ -86,10 +91,39 @@ def join_names(names: list[str], and_word: str) -> list[str]:
 
 
 def spoken_date(day: date, language: str) -> str:
-    """The date as the voice reads it: words in English, ISO form elsewhere."""
-    if language == "en":
-        return f"{day:%A}, {day:%B} {day.day}"
-    return day.isoformat()
+    """The date as the household hears it: "Thursday, December 3", "jueves,
+    3 de diciembre", "12月3日星期四"; the ISO date when Babel has no such locale.
+    """
+    pattern = _date_pattern(language)
+    if pattern is None:
+        return day.isoformat()
+    return format_date(day, pattern, locale=Locale.parse(language, sep="-"))
+
+
+@cache
+def _date_pattern(language: str) -> str | None:
+    """The locale's own order for weekday, day and month, all spelled out.
+
+    CLDR has no full-width "weekday day month" pattern in every locale, so
+    the closest one (often "E, d MMM") is widened: weekday and month names
+    in full, numeric months left numeric.
+    """
+    try:
+        locale = Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return None
+    skeletons = locale.datetime_skeletons
+    best = match_skeleton("MMMMEEEEd", skeletons)
+    if best is None:
+        return None
+    return _DATE_FIELD.sub(_widen, skeletons[best].pattern)
+
+
+def _widen(field: re.Match) -> str:
+    letter, text = field.group(1), field.group(0)
+    if letter in ("E", "c") or (letter in ("M", "L") and len(text) >= 3):
+        return letter * 4
+    return text
 
 
 def pieces(wording: Wording, names: list[str], school: str, day: date) -> list[str]:

@@ -1,10 +1,13 @@
-"""Fixtures for the attendance tests: a faked Google TTS endpoint, no waits."""
+"""Fixtures for the attendance tests: a faked Google TTS endpoint, no waits,
+and a real SMTP server for the e-mails."""
 
 import base64
 import re
 
 import pytest
 import responses
+
+from tests.messaging.conftest import smtp_session  # noqa: F401  (a fixture)
 
 GTTS_URL = re.compile(r"https://translate\.google\.com/_/TranslateWebserverUi/.*")
 FAKE_MP3 = b"ID3\x03\x00fake-mp3-frames"
@@ -58,3 +61,12 @@ def absent(make):
         return row
 
     return add
+
+
+@pytest.fixture
+def inbox(app, smtp_session, monkeypatch):  # noqa: F811
+    """E-mails sent during the test, received by a real aiosmtpd server."""
+    received, port = smtp_session
+    received.clear()
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    return received

@@ -85,20 +85,128 @@ def test_call_plays_clips_through_expiring_audio_links(
     assert audio.read_token(token)["f"].startswith("tts/gtts/es/")
 
 
-def test_email_text_names_the_children(make, absent, woken, google_tts):
+def _household_on_every_channel(make, absent, language="es"):
+    from portal import district_settings
+    from portal.directory.models import ContactPoint
+
+    district_settings.put("attendance_sms", True, by="test")
     school = make.building(name="Lakeview")
     ana = make.student(school, first_name="Ana", last_name="Reyes")
     luis = make.student(school, first_name="Luis", last_name="Reyes")
-    make.guardian(ana, luis, language="es")
+    parent = make.guardian(ana, luis, language=language)
+    db.session.add(
+        ContactPoint(
+            guardian_id=parent.id, kind="email", raw="p@example.org",
+            address="p@example.org",
+        )
+    )  # fmt: skip
+    db.session.commit()
     absent(ana, DAY)
     absent(luis, DAY)
+    return school
+
+
+def test_email_and_text_name_the_children_in_the_household_language(
+    make, absent, woken, google_tts
+):
+    from portal.delivery.content import written_text
+
+    school = _household_on_every_channel(make, absent)
     service.run_building(school.id, DAY)
 
-    (household,) = deliveries()
-    subject, text = voice.text_for(household)
+    by_channel = {d.channel: d for d in deliveries()}
+    assert set(by_channel) == {"phone", "email", "sms"}
+    for channel in ("email", "sms"):
+        written = written_text(by_channel[channel])
+        assert written.language == "es"
+        assert written.subject == "Aviso de asistencia de Lakeview"
+        assert written.text == (
+            "Hola, le llamamos de Lakeview. Ana Reyes y Luis Reyes no asistió a "
+            "la escuela el jueves, 3 de diciembre. Por favor llame a la oficina "
+            "de asistencia. Gracias."
+        )
 
-    assert "Lakeview" in subject
-    assert "Ana Reyes y Luis Reyes" in text
+
+def test_written_text_uses_a_template_even_where_no_voice_speaks_it(
+    make, absent, woken, google_tts
+):
+    """Somali has no voice (the call is English) but can be written."""
+    from portal.attendance.models import AttendanceTemplate
+    from portal.delivery.content import written_text
+
+    db.session.add(
+        AttendanceTemplate(
+            language="so", subject="Ogeysiis {school}",
+            text="{school}: {names} ma iman {date}.", and_word="iyo",
+        )
+    )  # fmt: skip
+    school = _household_on_every_channel(make, absent, language="so")
+    service.run_building(school.id, DAY)
+
+    by_channel = {d.channel: d for d in deliveries()}
+    assert by_channel["phone"].content_language == "en"
+    written = written_text(by_channel["email"])
+    assert written.language == "so"
+    assert (
+        written.text
+        == "Lakeview: Ana Reyes iyo Luis Reyes ma iman Khamiis, Diseembar 3."
+    )
+
+
+def test_the_email_sent_names_the_children(app, make, absent, woken, google_tts, inbox):
+    import email
+    from email import policy
+
+    from portal.delivery import email as delivery_email
+
+    school = _household_on_every_channel(make, absent)
+    service.run_building(school.id, DAY)
+    (household,) = [d for d in deliveries() if d.channel == "email"]
+
+    with app.test_request_context():
+        delivery_email.send(household)
+
+    ((to, raw),) = inbox.messages
+    sent = email.message_from_string(raw, policy=policy.default)
+    body = sent.get_body(("plain",)).get_content()
+    assert to == ["p@example.org"]
+    assert sent["Subject"] == "Aviso de asistencia de Lakeview"
+    assert "Ana Reyes y Luis Reyes" in body
+    assert "jueves, 3 de diciembre" in body
+
+
+@pytest.mark.parametrize(
+    ("language", "spoken"),
+    [
+        ("en", "Thursday, December 3"),
+        ("es", "jueves, 3 de diciembre"),
+        ("vi", "Thứ Năm, 3 tháng 12"),
+        ("ru", "четверг, 3 декабря"),
+        ("zh", "12月3日星期四"),
+        ("zh-TW", "12月3日 星期四"),
+        ("de", "Donnerstag, 3. Dezember"),
+        ("ar", "الخميس، 3 ديسمبر"),
+        ("hmn", "2026-12-03"),  # no locale data for Hmong: the ISO date
+    ],
+)
+def test_the_date_is_said_in_the_households_language(language, spoken):
+    from portal.attendance import wording
+
+    assert wording.spoken_date(DAY, language) == spoken
+
+
+def test_a_spanish_call_plays_the_date_in_spanish(make, absent, woken, google_tts):
+    from portal.telephony.tts import text_hash
+
+    school = make.building(name="Lakeview")
+    kid = make.student(school, first_name="Ana", last_name="Reyes")
+    make.guardian(kid, language="es")
+    absent(kid, DAY)
+    service.run_building(school.id, DAY)
+
+    clips, *_ = voice.call_plan(deliveries()[0])
+
+    assert text_hash("jueves, 3 de diciembre") in [c.text_hash for c in clips]
 
 
 def test_delivery_engine_answer_plays_our_clips_and_serves_them(
