@@ -5,7 +5,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
 from portal import clock
@@ -97,31 +97,54 @@ def entry(problem: ContactProblem, now: datetime | None = None) -> LogEntry:
     )
 
 
-def building_log(building_id: int) -> dict[str, list[LogEntry]]:
-    """The three lists of one building's log."""
-    now = clock.now()
+def _sections(building_id: int, now: datetime) -> dict:
+    """Each list of the log: its condition and its order."""
+    mine = ContactProblem.building_id == building_id
+    unresolved = and_(mine, ContactProblem.status != "resolved")
     today = start_of_today()
-    unresolved = db.session.scalars(
-        _query()
-        .where(
-            ContactProblem.building_id == building_id,
-            ContactProblem.status != "resolved",
-        )
-        .order_by(ContactProblem.opened_at)
-    ).unique()
-    resolved = db.session.scalars(
-        _query()
-        .where(
-            ContactProblem.building_id == building_id,
-            ContactProblem.status == "resolved",
-            ContactProblem.resolved_at >= now - RESOLVED_WINDOW,
-        )
-        .order_by(ContactProblem.resolved_at.desc())
-    ).unique()
-    log = {"new": [], "open": [], "resolved": [entry(p, now) for p in resolved]}
-    for problem in unresolved:
-        log["new" if problem.opened_at >= today else "open"].append(entry(problem, now))
+    return {
+        "new": (
+            and_(unresolved, ContactProblem.opened_at >= today),
+            ContactProblem.opened_at,
+        ),
+        "open": (
+            and_(unresolved, ContactProblem.opened_at < today),
+            ContactProblem.opened_at,
+        ),
+        "resolved": (
+            and_(
+                mine,
+                ContactProblem.status == "resolved",
+                ContactProblem.resolved_at >= now - RESOLVED_WINDOW,
+            ),
+            ContactProblem.resolved_at.desc(),
+        ),
+    }
+
+
+def building_log(
+    building_id: int, limit: int | None = None
+) -> dict[str, list[LogEntry]]:
+    """The three lists of one building's log, each cut at `limit` rows if given."""
+    now = clock.now()
+    log = {}
+    for section, (condition, order) in _sections(building_id, now).items():
+        query = _query().where(condition).order_by(order, ContactProblem.id)
+        if limit is not None:
+            query = query.limit(limit)
+        log[section] = [entry(p, now) for p in db.session.scalars(query).unique()]
     return log
+
+
+def section_sizes(building_id: int) -> dict[str, int]:
+    """How many problems each list of the log holds, in one query."""
+    sections = _sections(building_id, clock.now())
+    counts = db.session.execute(
+        select(*(func.count().filter(c) for c, _order in sections.values())).where(
+            ContactProblem.building_id == building_id
+        )
+    ).one()
+    return dict(zip(sections, counts, strict=True))
 
 
 def assigned_to(user_id: int) -> list[LogEntry]:

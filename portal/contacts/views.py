@@ -25,6 +25,9 @@ from portal.extensions import db
 from portal.main import home_cards, nav
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+# Rows per list on the log page; the CSV download holds every one. A
+# district's first import can open a thousand problems in one building.
+SECTION_ROWS = 100
 
 
 def _building_in_scope(building_id: int) -> Building:
@@ -54,20 +57,33 @@ def daily_log():
 def building_log(building_id: int):
     """One building's log: new today, still open (with age), resolved lately."""
     building = _building_in_scope(building_id)
-    entries = contact_log.building_log(building.id)
-    audit.record(
-        "contacts.log_viewed", target=f"building:{building.id}", building_id=building.id
-    )
-    db.session.commit()
+    entries = contact_log.building_log(building.id, limit=SECTION_ROWS)
     can_assign = access.holds(current_user, "contacts.assign", building.id)
     staff = followup.office_staff(building.id) if can_assign else []
-    return render_template(
+    page = render_template(
         "contacts/building_log.html",
         building=building,
         log=entries,
+        sizes=contact_log.section_sizes(building.id),
         can_assign=can_assign,
         office_staff=staff,
     )
+    _record_view(
+        "contacts.log_viewed", target=f"building:{building.id}", building_id=building.id
+    )
+    return page
+
+
+def _record_view(action: str, **details) -> None:
+    """Audit a page view once it is rendered.
+
+    Committing earlier would expire every row the page shows, and the
+    template would then reload them one by one (thousands of queries for a
+    district's log); recording last also holds the audit chain's lock only
+    for the insert.
+    """
+    audit.record(action, **details)
+    db.session.commit()
 
 
 @bp.get("/log/<int:building_id>.csv")
@@ -123,11 +139,11 @@ def assign(problem_id: int):
 def my_problems():
     """The contact problems assigned to me, oldest first."""
     entries = contact_log.assigned_to(current_user.id)
-    audit.record("contacts.my_problems_viewed", count=len(entries))
-    db.session.commit()
-    return render_template(
+    page = render_template(
         "contacts/my_problems.html", entries=entries, actions=followup.ACTIONS
     )
+    _record_view("contacts.my_problems_viewed", count=len(entries))
+    return page
 
 
 @bp.post("/problems/<int:problem_id>/resolve")

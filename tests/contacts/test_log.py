@@ -12,11 +12,13 @@ from sqlalchemy import select
 from portal.accounts.models import AuditEvent
 from portal.contacts.models import ContactProblem
 from portal.contacts.service import open_problem_from_delivery
+from portal.contacts.views import SECTION_ROWS
 from portal.directory.models import ContactPoint
 from portal.extensions import db
 from portal.messaging.models import NoticeRecord
 from portal.models_base import utcnow
 from portal.policy import Role
+from tests.query_count import counted_queries
 
 
 def _switch(login, user):
@@ -268,3 +270,37 @@ def test_delivery_failure_opens_one_problem_per_contact_point(app_ctx, make):
     assert again.id == first.id
     assert (first.source, first.building_id) == ("delivery", school.id)
     assert open_problem_from_delivery(None, "+12065550100", "invalid") is None
+
+
+def _old_problems(district, count: int) -> None:
+    """`count` more open problems at Lakeview, opened days ago."""
+    for n in range(count):
+        point = _point("too short", f"253-55{n}", guardian_id=district.mom.id)
+        _problem(point, district.lak, "too short", days_ago=2)
+
+
+def test_a_long_log_shows_the_first_rows_and_the_csv_has_all(client, login, district):
+    _old_problems(district, SECTION_ROWS)
+    login(district.principal)
+
+    page = client.get(f"/contacts/log/{district.lak.id}")
+    csv_rows = client.get(f"/contacts/log/{district.lak.id}.csv").data.splitlines()
+
+    total = SECTION_ROWS + 2
+    assert f"Still open (the first {SECTION_ROWS} of {total};".encode() in page.data
+    assert b"New today (1)" in page.data
+    assert len(csv_rows) == 1 + 1 + total + 0  # header, new, still open
+
+
+def test_the_log_page_runs_the_same_queries_for_few_or_many_rows(app, login, district):
+    def page_queries():
+        client = app.test_client()
+        login(district.principal, client)
+        with counted_queries() as statements:
+            assert client.get(f"/contacts/log/{district.lak.id}").status_code == 200
+        return len(statements)
+
+    page_queries()  # the first view also loads what later views find cached
+    few = page_queries()
+    _old_problems(district, 30)
+    assert page_queries() == few
