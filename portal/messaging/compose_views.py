@@ -104,7 +104,7 @@ def _render(message, error: str | None = None):
 
 def compose_context(message) -> dict:
     """Everything the compose page shows for a draft."""
-    summary = audience.summarize(message.audience, message.channels)
+    summary = audience.cached_summary(message.audience, message.channels)
     variants = {v.language: v for v in message.variants}
     languages = sorted(
         {r["language"] for r in summary["rows"]} | set(variants) | {"en"},
@@ -255,7 +255,7 @@ def audience_count(message_id: int):
     """The live count of households and people for the audience being chosen."""
     message = load_message(message_id, CAP)
     chosen = _audience_from_form(message)
-    summary = audience.summarize(chosen, message.channels)
+    summary = audience.cached_summary(chosen, message.channels)
     return render_template("messaging/_audience_count.html", summary=summary)
 
 
