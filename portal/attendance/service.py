@@ -4,7 +4,10 @@ A run is one `AttendanceRun` row per building and date (unique), one
 attendance message, and one delivery per household address (unique per
 message, channel and address). Running again creates only what is missing
 and never wakes the workers for deliveries that already existed, so a day's
-calls go once however often the run is started.
+calls go once however often the run is started. A child whose hold was
+released after the run joins their household's call if it has not been
+dialled yet (a call cancelled by the hold goes again); a household whose
+phone was already called today is not called twice.
 """
 
 import logging
@@ -17,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import district_settings
 from portal.accounts import audit
-from portal.attendance import households, wording
+from portal.attendance import holds, households, wording
 from portal.attendance.models import Absence, AttendanceRun
 from portal.delivery import dispatch
 from portal.delivery.models import PENDING, Delivery
@@ -71,6 +74,7 @@ def run_building(building_id: int, day: date) -> AttendanceRun:
     spoken = {lang: call_language(lang) for lang in {h.language for h in households_}}
     message = _ensure_message(run, building, day, spoken)
     created = _ensure_deliveries(message, building, households_, spoken)
+    reopened = holds.add_released(message, households_)
     _count(run, building_id, day, households_, created, spoken)
     if run.status != "dispatched":
         run.status = "synthesizing"
@@ -92,7 +96,7 @@ def run_building(building_id: int, day: date) -> AttendanceRun:
         )
         if not give_up:
             raise
-    return _dispatch(run, created)
+    return _dispatch(run, created + reopened)
 
 
 def _claim_run(building_id: int, day: date) -> AttendanceRun:
@@ -277,33 +281,6 @@ def _dispatch(run: AttendanceRun, created: int) -> AttendanceRun:
     return run
 
 
-def cancel_held(absence: Absence) -> int:
-    """Cancel pending deliveries that now name only held children."""
-    run = db.session.scalar(
-        select(AttendanceRun).where(
-            AttendanceRun.building_id == absence.building_id,
-            AttendanceRun.date == absence.date,
-        )
-    )
-    if run is None or run.message_id is None:
-        return 0
-    held = {
-        a.student_id
-        for a in households.absences_for(absence.building_id, absence.date, held=True)
-    }
-    cancelled = 0
-    pending = select(Delivery).where(
-        Delivery.message_id == run.message_id, Delivery.state == PENDING
-    )
-    for delivery in db.session.scalars(pending.with_for_update()):
-        if set(delivery.recipients.get("students", [])) <= held:
-            delivery.state = "cancelled"
-            delivery.detail = "absence held"
-            delivery.final_at = utcnow()
-            cancelled += 1
-    return cancelled
-
-
 def call_time_for(building: Building) -> time:
     """The building's local call time (district setting, per-building override)."""
     per_building = district_settings.get("attendance_call_times") or {}
@@ -327,7 +304,7 @@ def due_buildings(now: datetime) -> list[tuple[int, date]]:
         if local.time().replace(tzinfo=None) < call_time_for(building):
             continue
         due.append((building.id, local.date()))
-    return [(b, d) for b, d in due if _has_absences(b, d) and not _has_run(b, d)]
+    return [(b, d) for b, d in due if _has_absences(b, d) and not holds.run_for(b, d)]
 
 
 def _has_absences(building_id: int, day: date) -> bool:
@@ -336,17 +313,6 @@ def _has_absences(building_id: int, day: date) -> bool:
             select(Absence.id)
             .where(Absence.building_id == building_id, Absence.date == day)
             .limit(1)
-        )
-        is not None
-    )
-
-
-def _has_run(building_id: int, day: date) -> bool:
-    return (
-        db.session.scalar(
-            select(AttendanceRun.id).where(
-                AttendanceRun.building_id == building_id, AttendanceRun.date == day
-            )
         )
         is not None
     )

@@ -16,10 +16,19 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from jobs import attendance as attendance_jobs
 from portal import clock
 from portal.accounts import access, audit
 from portal.accounts.access import requires
-from portal.attendance import households, importer, report, service, voice, wording
+from portal.attendance import (
+    holds,
+    households,
+    importer,
+    report,
+    service,
+    voice,
+    wording,
+)
 from portal.attendance.forms import TemplateForm, UploadForm
 from portal.attendance.models import Absence, AttendanceRun, AttendanceTemplate
 from portal.directory.models import Building
@@ -97,6 +106,19 @@ def day(building_id: int):
     )
 
 
+# What the clerk is told on releasing a hold, by `holds.release_outcome`.
+RELEASE_NOTES = {
+    "before_run": None,
+    "calling": "Released: this family will be called in a few minutes.",
+    "called": (
+        "Released, but this family's phone was already called today (about "
+        "this child or a brother or sister) and is not called twice: phone "
+        "them yourself if they need to know."
+    ),
+    "no_phone": "Released: no phone is on file for this child's guardians.",
+}
+
+
 @bp.post("/absences/<int:absence_id>/hold")
 @requires("attendance.hold")
 def hold(absence_id: int):
@@ -108,20 +130,25 @@ def hold(absence_id: int):
     absence.held = request.form.get("held") == "1"
     absence.held_by_id = current_user.id if absence.held else None
     absence.held_at = utcnow() if absence.held else None
-    cancelled = service.cancel_held(absence) if absence.held else 0
+    cancelled = holds.cancel_held(absence) if absence.held else 0
+    released = None if absence.held else holds.release_outcome(absence)
     audit.record(
         "attendance.hold" if absence.held else "attendance.unhold",
         target=f"absence:{absence.id}",
         building_id=building.id,
         cancelled_deliveries=cancelled,
+        release=released,
     )
     db.session.commit()
+    if released == "calling":
+        attendance_jobs.enqueue_run(absence.building_id, absence.date)
     return render_template(
         "attendance/_absence_row.html",
         absence=absence,
         outcomes={},
         labels=report.OUTCOME_LABELS,
         can_hold=True,
+        note=RELEASE_NOTES.get(released),
     )
 
 

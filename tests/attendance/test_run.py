@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.attendance import service
+from portal.attendance import holds, service
 from portal.attendance.models import AttendanceRun
 from portal.delivery.models import Delivery
 from portal.extensions import db
@@ -88,11 +88,118 @@ def test_hold_after_the_run_cancels_a_pending_call(make, absent, woken, google_t
     service.run_building(school.id, DAY)
 
     absence.held = True
-    cancelled = service.cancel_held(absence)
+    cancelled = holds.cancel_held(absence)
     db.session.commit()
 
     assert cancelled == 1
     assert deliveries()[0].state == "cancelled"
+
+
+def _hold(absence, held=True):
+    absence.held = held
+    cancelled = holds.cancel_held(absence) if held else 0
+    db.session.commit()
+    return cancelled
+
+
+def test_releasing_a_hold_after_the_run_calls_the_household_once(
+    make, absent, woken, google_tts
+):
+    school = make.building()
+    kid = make.student(school)
+    make.guardian(kid)
+    absence = absent(kid, DAY)
+    first = service.run_building(school.id, DAY)
+    _hold(absence)
+
+    _hold(absence, held=False)
+    outcome = holds.release_outcome(absence)
+    service.run_building(school.id, DAY)
+    service.run_building(school.id, DAY)
+
+    (call,) = deliveries()
+    assert outcome == "calling"
+    assert (call.state, call.detail, call.final_at) == ("pending", None, None)
+    assert woken == [first.message_id, first.message_id]
+
+
+def test_child_held_before_the_run_and_released_after_gets_a_call(
+    make, absent, woken, google_tts
+):
+    school = make.building()
+    called, released = make.student(school), make.student(school)
+    make.guardian(called, phone="+12535550141")
+    make.guardian(released, phone="+12535550142")
+    absent(called, DAY)
+    absence = absent(released, DAY, held=True)
+    service.run_building(school.id, DAY)
+    assert [d.address for d in deliveries()] == ["+12535550141"]
+
+    _hold(absence, held=False)
+    assert holds.release_outcome(absence) == "calling"
+    service.run_building(school.id, DAY)
+
+    assert [d.address for d in deliveries()] == ["+12535550141", "+12535550142"]
+    assert len(woken) == 2
+
+
+def test_released_sibling_joins_the_call_not_yet_dialled(
+    make, absent, woken, google_tts
+):
+    from portal.attendance import voice
+
+    school = make.building()
+    ana = make.student(school, first_name="Ana", last_name="Reyes")
+    luis = make.student(school, first_name="Luis", last_name="Reyes")
+    make.guardian(ana, luis)
+    absent(ana, DAY)
+    absence = absent(luis, DAY, held=True)
+    service.run_building(school.id, DAY)
+
+    _hold(absence, held=False)
+    service.run_building(school.id, DAY)
+
+    (call,) = deliveries()
+    assert call.recipients["students"] == [ana.id, luis.id]
+    clips, _words, names, _ = voice.call_plan(call)
+    assert names == ["Ana Reyes", "Luis Reyes"]
+    assert clips is not None  # Luis's name was synthesized by the re-run
+    assert len(woken) == 2
+
+
+def test_phone_already_called_about_a_sibling_is_not_called_twice(
+    make, absent, woken, google_tts
+):
+    school = make.building()
+    ana, luis = make.student(school), make.student(school)
+    make.guardian(ana, luis)
+    absent(ana, DAY)
+    absence = absent(luis, DAY, held=True)
+    service.run_building(school.id, DAY)
+    (call,) = deliveries()
+    call.state = "answered"
+    db.session.commit()
+
+    _hold(absence, held=False)
+    outcome = holds.release_outcome(absence)
+    service.run_building(school.id, DAY)
+
+    assert outcome == "called"
+    (call,) = deliveries()
+    assert (call.state, call.recipients["students"]) == ("answered", [ana.id])
+    assert len(woken) == 1
+
+
+def test_release_before_the_run_changes_nothing_but_the_run(make, absent):
+    school = make.building()
+    kid = make.student(school)
+    make.guardian(kid)
+    absence = absent(kid, DAY, held=True)
+
+    _hold(absence, held=False)
+
+    assert holds.release_outcome(absence) == "before_run"
+    assert deliveries() == []
 
 
 @pytest.mark.parametrize("language", ["so", "sm", "ht", "hmn"])

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import AuditEvent
-from portal.attendance import service
+from portal.attendance import holds, service
 from portal.attendance.models import Absence, AttendanceTemplate
 from portal.delivery.models import Delivery
 from portal.extensions import db
@@ -73,6 +73,41 @@ def test_hold_with_htmx_returns_the_row_and_is_audited(
     assert b"Release" in response.data
     assert db.session.get(Absence, absence.id).held is True
     assert "attendance.hold" in actions()
+
+
+def test_release_after_the_run_queues_the_run_and_says_the_family_is_called(
+    client, login, make, school, clerk, absent, csrf, woken, google_tts
+):
+    from rq.job import Job
+
+    from jobs import attendance as attendance_jobs
+    from portal.queues import get_queue
+
+    kid = make.student(school)
+    make.guardian(kid)
+    absence = absent(kid, DAY, held=True)
+    service.run_building(school.id, DAY)
+    queue = get_queue(attendance_jobs.QUEUE)
+    queue.empty()
+    login(clerk)
+
+    response = client.post(
+        f"/attendance/absences/{absence.id}/hold",
+        data={"held": "0"},
+        headers={**csrf, "HX-Request": "true"},
+    )
+
+    assert "this family will be called in a few minutes" in response.get_data(True)
+    job = Job.fetch(attendance_jobs.run_job_id(school.id, DAY), queue.connection)
+    assert (job.func_name, job.args) == (
+        "jobs.attendance.run_building",
+        (school.id, "2026-12-03"),
+    )
+    queue.empty()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "attendance.unhold")
+    ).one()
+    assert event.details["release"] == "calling"
 
 
 def test_clerk_cannot_hold_another_buildings_absence(
@@ -236,7 +271,7 @@ def test_report_shows_language_fallbacks_and_leaves_out_held_calls(
     held_absence = absent(held, DAY)
     service.run_building(school.id, DAY)
     held_absence.held = True
-    service.cancel_held(held_absence)
+    holds.cancel_held(held_absence)
     db.session.commit()
     login(clerk)
 
