@@ -114,7 +114,8 @@ class AuditEvent(db.Model):
     actor: Mapped[str] = mapped_column(String(200), default="")
     action: Mapped[str] = mapped_column(String(60), index=True)
     building_id: Mapped[int | None] = mapped_column(Integer)
-    target: Mapped[str | None] = mapped_column(String(120))
+    # Indexed: a message's history page reads its rows by target.
+    target: Mapped[str | None] = mapped_column(String(120), index=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -22,7 +22,9 @@ class ContactProblem(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # open | assigned | resolved
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_user.id"), index=True
+    )
     assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # corrected_in_sis | reached_family | sent_to_hr | verified_by_import |
     # person_left

@@ -86,7 +86,10 @@ class Attempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Indexed: the progress page counts the attempts of the last seconds.
+    started_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), default=utcnow, index=True
+    )
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     provider_id: Mapped[str | None] = mapped_column(String(80))
     result: Mapped[str | None] = mapped_column(String(30))

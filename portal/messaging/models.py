@@ -120,7 +120,7 @@ class NoticeRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice: Mapped[str] = mapped_column(String(30))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     contact_problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact_problem.id")
     )
