@@ -1,35 +1,40 @@
 """Keeping each person's contact points in step with the export.
 
 Only people who are new or whose row changed are looked at, and only
-contact points whose raw value changed are checked again.
+contact points whose raw value changed are checked again. A new person's
+contact points are checked as they are streamed into the database.
 """
 
-from sqlalchemy import bindparam, select
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import select
 
 from portal.directory.checks import check_contact
 from portal.directory.models import ContactPoint
-from portal.directory.writing import bulk_insert, chunks
-from portal.extensions import db
+from portal.directory.writing import bulk_insert, chunks, deactivate, fetch, update_rows
+
+# (kind, raw, priority) of each contact point a person should have.
+Points = list[tuple[str, str, int]]
+_COLUMNS = ["kind", "raw", "address", "problem", "priority"]
 
 
-def _row(owner_column: str, owner_id: int, kind: str, raw: str, priority: int):
+def _checked(owner_id: int, kind: str, raw: str, priority: int) -> tuple:
     address, problem = check_contact(kind, raw)
-    return {
-        owner_column: owner_id,
-        "kind": kind,
-        "raw": raw,
-        "address": address,
-        "problem": problem,
-        "priority": priority,
-        "active": True,
-    }
+    return (owner_id, kind, raw, address, problem, priority)
+
+
+def _new_rows(owners: Iterable[tuple[int, Points]]) -> Iterator[tuple]:
+    for owner_id, points in owners:
+        for kind, raw, priority in points:
+            if raw:
+                yield _checked(owner_id, kind, raw, priority)
 
 
 def _existing(owner_column: str, owner_ids: list[int]) -> dict:
     table = ContactPoint.__table__
     found = {}
     for batch in chunks(owner_ids, 1000):
-        rows = db.session.execute(
+        rows = fetch(
             select(
                 table.c.id,
                 table.c[owner_column],
@@ -43,50 +48,37 @@ def _existing(owner_column: str, owner_ids: list[int]) -> dict:
     return found
 
 
-def sync(owner_column: str, desired: dict[int, list], new_owners: set[int]) -> set[int]:
+def sync(
+    owner_column: str, new: Iterable[tuple[int, Points]], changed: dict[int, Points]
+) -> set[int]:
     """Insert, update or deactivate contact points; returns ids to re-verify.
 
-    `desired` maps an owner id to [(kind, raw, priority)]. The returned ids
-    are contact points that now hold a different value (or none): their
+    `new` yields (owner id, points) of people who have none yet; `changed`
+    maps the id of a person whose row changed to their points. The returned
+    ids are contact points that now hold a different value (or none): their
     open problems are settled by this import.
     """
-    existing = _existing(owner_column, [o for o in desired if o not in new_owners])
-    inserts, updates, settled = [], [], set()
-    for owner_id, points in desired.items():
+    table = ContactPoint.__table__
+    bulk_insert(table, [owner_column, *_COLUMNS], _new_rows(new))
+
+    existing = _existing(owner_column, sorted(changed))
+    inserts, updates, gone = [], [], set()
+    for owner_id, points in changed.items():
         for kind, raw, priority in points:
             found = existing.pop((owner_id, kind), None)
             if found is None:
                 if raw:
-                    inserts.append(_row(owner_column, owner_id, kind, raw, priority))
+                    inserts.append(_checked(owner_id, kind, raw, priority))
             elif not raw:
                 if found[2]:
-                    updates.append({"_id": found[0], "active": False})
-                    settled.add(found[0])
+                    gone.add(found[0])
             elif found[1] != raw or not found[2]:
-                row = _row(owner_column, owner_id, kind, raw, priority)
-                updates.append({"_id": found[0]} | row)
-                settled.add(found[0])
-    for cp_id, _raw, active in existing.values():
-        if active:
-            updates.append({"_id": cp_id, "active": False})
-            settled.add(cp_id)
+                row = _checked(owner_id, kind, raw, priority)
+                values = dict(zip(_COLUMNS, row[1:], strict=True))
+                updates.append({"_id": found[0], "active": True, **values})
+    gone.update(cp_id for cp_id, _raw, active in existing.values() if active)
 
-    _write(inserts, updates)
-    return settled
-
-
-def _write(inserts: list[dict], updates: list[dict]) -> None:
-    table = ContactPoint.__table__
-    bulk_insert(table, inserts)
-    by_shape: dict[tuple, list[dict]] = {}
-    for row in updates:
-        by_shape.setdefault(tuple(row), []).append(row)
-    for shape, rows in by_shape.items():
-        columns = [c for c in shape if c != "_id"]
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
-        for batch in chunks(rows):
-            db.session.execute(statement, batch)
+    bulk_insert(table, [owner_column, *_COLUMNS], inserts)
+    update_rows(table, updates)
+    deactivate(table, list(gone))
+    return gone | {row["_id"] for row in updates}

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from portal.accounts import audit
 from portal.contacts import service as problems
 from portal.directory import contact_points, leavers, runs, writing
@@ -134,6 +132,7 @@ class _Import:
         self.tracker = tracker
         self.force = force
         self.checked: dict = {}
+        self.states: dict[str, writing.State] = {}
         self.counts: dict = {}
         self.problems: list[str] = []
         self._found: list = []
@@ -159,30 +158,42 @@ class _Import:
             found.sort(key=lambda p: (order[p.file], p.line))
             raise _Stop("rejected", [str(p) for p in found])
 
+    def _state(self, name: str) -> writing.State:
+        """The table of one file as it was before this run (loaded once)."""
+        if name not in self.states:
+            model, key = _TABLES[name]
+            self.states[name] = writing.load_state(model, key)
+        return self.states[name]
+
     def _check_records(self, raw: dict) -> None:
         def keep(name: str, checked) -> None:
-            self.checked[name] = checked.records
+            self.checked[name] = checked
             self._found += checked.problems
             self.warnings += checked.warnings
 
+        buildings = self._state(BUILDINGS.name)
         if BUILDINGS.name in raw:
-            keep(BUILDINGS.name, check_buildings(raw.pop(BUILDINGS.name)))
+            keep(
+                BUILDINGS.name,
+                check_buildings(raw.pop(BUILDINGS.name), buildings.digests),
+            )
             codes = self._keys[BUILDINGS.name]
         else:
-            codes = set(db.session.scalars(select(Building.code)))
+            codes = set(buildings.ids)
         for spec in (STUDENTS, STAFF):
             if spec.name in raw:
-                keep(spec.name, check_people(raw.pop(spec.name), spec, codes))
+                known = self._state(spec.name).digests
+                keep(spec.name, check_people(raw.pop(spec.name), spec, codes, known))
         if GUARDIANS.name in raw:
             if STUDENTS.name in self._keys:
                 students = self._keys[STUDENTS.name]
             else:
-                students = set(
-                    db.session.scalars(
-                        select(Student.student_number).where(Student.active)
-                    )
-                )
-            keep(GUARDIANS.name, check_guardians(raw.pop(GUARDIANS.name), students))
+                students = set(self._state(STUDENTS.name).digests)
+            known = self._state(GUARDIANS.name).digests
+            keep(
+                GUARDIANS.name,
+                check_guardians(raw.pop(GUARDIANS.name), students, known),
+            )
 
     def write(self) -> None:
         """Write every kind present, then settle contact problems."""
@@ -190,13 +201,11 @@ class _Import:
         now = utcnow()
         settled: set[int] = set()
         if BUILDINGS.name in self.checked:
-            self._write_kind("buildings", Building, "code", BUILDINGS.name, None)
-        buildings = writing.id_map(Building, "code")
+            self._write_kind("buildings", BUILDINGS.name, writing.building_row)
+        buildings = self._state(BUILDINGS.name).ids
         if STUDENTS.name in self.checked:
             to_row = writing.student_row(buildings)
-            self._write_kind(
-                "students", Student, "student_number", STUDENTS.name, to_row
-            )
+            self._write_kind("students", STUDENTS.name, to_row)
         if STAFF.name in self.checked:
             settled |= self._write_staff(buildings, now)
         if GUARDIANS.name in self.checked:
@@ -208,13 +217,18 @@ class _Import:
         self.counts["contact_problems"] = {"opened": opened, "closed": closed}
         self.tracker.tick(self.tracker.total - self.tracker.done, "done")
 
-    def _write_kind(self, kind, model, key, file_name, to_row, records=None):
-        records = records if records is not None else self.checked[file_name]
-        plan = writing.plan_rows(model, key, records, to_row or writing.building_row)
+    def _write_kind(self, kind: str, name: str, to_row) -> writing.Plan:
+        model, key = _TABLES[name]
+        checked, state = self.checked[name], self._state(name)
+        plan = writing.plan_rows(
+            state, checked.records, checked.keys, checked.unchanged
+        )
         self._guard(kind, plan.counts)
-        writing.apply_plan(model, plan, lambda n: self.tracker.tick(n, kind))
-        self.tracker.tick(plan.counts.unchanged, kind)
-        self.counts[kind] = plan.counts.as_dict()
+        writing.write_kind(model, key, plan, checked.records, to_row)
+        writing.learn_new_ids(model, key, state)
+        counts = plan.counts
+        self.tracker.tick(counts.added + counts.changed + counts.unchanged, kind)
+        self.counts[kind] = counts.as_dict()
         return plan
 
     def _guard(self, kind: str, counts: writing.KindCounts) -> None:
@@ -233,47 +247,54 @@ class _Import:
             )
 
     def _write_staff(self, buildings: dict, now) -> set[int]:
-        records = self.checked[STAFF.name]
-        plan = self._write_kind(
-            "staff",
-            StaffMember,
-            "employee_number",
-            STAFF.name,
-            writing.staff_row(buildings),
+        plan = self._write_kind("staff", STAFF.name, writing.staff_row(buildings))
+        records, ids = self.checked[STAFF.name].records, self._state(STAFF.name).ids
+
+        def points(number: str) -> list:
+            values = records[number][1]
+            return _wanted_points(values[4], STAFF_PHONES, values[5:7])
+
+        settled = contact_points.sync(
+            "staff_member_id",
+            ((ids[n], points(n)) for n in plan.new),
+            {row_id: points(n) for n, row_id in plan.changed},
         )
-        ids = writing.id_map(StaffMember, "employee_number")
-        new = {ids[row["employee_number"]] for row in plan.inserts}
-        desired = {}
-        for number, values in records.items():
-            owner = ids[number]
-            if owner in new or owner in plan.changed_ids:
-                desired[owner] = _wanted_points(values[4], STAFF_PHONES, values[5:7])
-        settled = contact_points.sync("staff_member_id", desired, new)
         self.counts["staff"]["portal_access_ended"] = leavers.end_access(
             plan.removed_ids, now
         )
         return settled
 
     def _write_guardians(self) -> set[int]:
-        records = self.checked[GUARDIANS.name]
-        persons = {number: record[0] for number, record in records.items()}
-        plan = self._write_kind(
-            "guardians",
-            Guardian,
-            "guardian_number",
-            GUARDIANS.name,
-            writing.guardian_row,
-            persons,
-        )
-        del persons
-        ids = writing.id_map(Guardian, "guardian_number")
-        students = writing.id_map(Student, "student_number")
-        writing.sync_links(ids, students, records)
+        plan = self._write_kind("guardians", GUARDIANS.name, writing.guardian_row)
+        records = self.checked[GUARDIANS.name].records
+        ids = self._state(GUARDIANS.name).ids
+        students = self._state(STUDENTS.name).ids
 
-        new = {ids[row["guardian_number"]] for row in plan.inserts}
-        desired = {}
-        for number, (person, _links, _line) in records.items():
-            owner = ids[number]
-            if owner in new or owner in plan.changed_ids:
-                desired[owner] = _wanted_points(person[3], GUARDIAN_PHONES, person[4:7])
-        return contact_points.sync("guardian_id", desired, new)
+        def links(number: str) -> dict:
+            return {students[s]: link for s, link in records[number][2].items()}
+
+        new_links = (
+            (ids[n], student_id, *link)
+            for n in plan.new
+            for student_id, link in links(n).items()
+        )
+        changed_links = {row_id: links(n) for n, row_id in plan.changed}
+        writing.sync_links(new_links, changed_links, plan.removed_ids)
+
+        def points(number: str) -> list:
+            person = records[number][1]
+            return _wanted_points(person[3], GUARDIAN_PHONES, person[4:7])
+
+        return contact_points.sync(
+            "guardian_id",
+            ((ids[n], points(n)) for n in plan.new),
+            {row_id: points(n) for n, row_id in plan.changed},
+        )
+
+
+_TABLES = {
+    BUILDINGS.name: (Building, "code"),
+    STUDENTS.name: (Student, "student_number"),
+    STAFF.name: (StaffMember, "employee_number"),
+    GUARDIANS.name: (Guardian, "guardian_number"),
+}

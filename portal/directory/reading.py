@@ -45,7 +45,11 @@ class Problem:
 
 @dataclass
 class ReadResult:
-    """Rows as tuples in `spec.columns` order, each with its line number."""
+    """Rows as they were exported: the file's columns in `spec.columns` order.
+
+    Values are not stripped or checked field by field yet: the caller checks
+    only the rows that changed since the last import (`FieldChecker`).
+    """
 
     rows: list[tuple[int, tuple[str, ...]]]
     problems: list[Problem]
@@ -56,12 +60,13 @@ class ReadResult:
 
 
 def read_file(path: Path, spec: FileSpec) -> ReadResult:
-    """Read and check one CSV file; rows are only usable if no problems."""
+    """Read one CSV file into rows; rows are only usable if no problems."""
     data = path.read_bytes()
     problems = _byte_problems(data, spec.name)
     if problems:
         return ReadResult([], problems, [])
     text = data.decode("utf-8-sig")
+    del data
     return _parse(text, spec)
 
 
@@ -118,28 +123,35 @@ def _parse(text: str, spec: FileSpec) -> ReadResult:
 
     rows: list[tuple[int, tuple[str, ...]]] = []
     keys: set[str] = set()
-    key_at = positions[0]
+    width, key_at = len(names), positions[0]
     pick = operator.itemgetter(*positions)
-    checker = _RowChecker(spec, names)
+    # A missing optional column reads the blank cell appended to each row.
+    blank = max(positions) >= width
     line = reader.line_num + 1
-    while len(problems) < MAX_PROBLEMS_PER_FILE:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(Problem(spec.name, line, "-", f"unreadable row: {error}"))
-            break
-        if row:
-            if key_at < len(row):
+    try:
+        for row in reader:
+            if len(row) == width:
                 keys.add(row[key_at].strip())
-            row_problems = checker.check(row, line)
-            if row_problems:
-                problems.extend(row_problems)
-            else:
-                rows.append((line, tuple(map(str.strip, pick(row)))))
-        line = reader.line_num + 1
+                if blank:
+                    row.append("")
+                rows.append((line, pick(row)))
+            elif row:
+                if key_at < len(row):
+                    keys.add(row[key_at].strip())
+                problems.append(_width_problem(spec, line, len(row), width))
+                if len(problems) >= MAX_PROBLEMS_PER_FILE:
+                    break
+            line = reader.line_num + 1
+    except csv.Error as error:
+        problems.append(Problem(spec.name, line, "-", f"unreadable row: {error}"))
     return ReadResult(rows, problems, warnings, keys)
+
+
+def _width_problem(spec: FileSpec, line: int, found: int, width: int) -> Problem:
+    reason = f"row has {found} fields, the header has {width}"
+    if found < width:
+        reason += " (truncated row?)"
+    return Problem(spec.name, line, "-", reason)
 
 
 def _map_header(
@@ -162,68 +174,52 @@ def _map_header(
     return positions, problems, warnings
 
 
-class _RowChecker:
-    """Per-row structural checks, with a fast path for clean rows."""
+class FieldChecker:
+    """Per-field structural checks of one row, with a fast path for clean rows.
 
-    def __init__(self, spec: FileSpec, names: list[str]) -> None:
+    Takes the row as exported (`raw`, joined with \x1f in `joined`) and the
+    same values stripped; the import stores the stripped values.
+    """
+
+    def __init__(self, spec: FileSpec) -> None:
         self.spec = spec
-        self.names = names
-        self.width = len(names)
-        self.limits = [spec.limits.get(n, DEFAULT_LIMIT) for n in names]
+        self.limits = [spec.limits.get(c, DEFAULT_LIMIT) for c in spec.columns]
         self.formula_starts = [
-            PHONE_FORMULA_START if n in spec.phone_columns else FORMULA_START
-            for n in names
+            PHONE_FORMULA_START if c in spec.phone_columns else FORMULA_START
+            for c in spec.columns
         ]
-        plain = [i for i, n in enumerate(names) if n not in spec.phone_columns]
+        plain = [i for i, c in enumerate(spec.columns) if c not in spec.phone_columns]
+        self.plain_fields = operator.itemgetter(*plain)
         self.formula_firsts = set(FORMULA_START)
-        self.plain_fields = (
-            operator.itemgetter(*plain) if len(plain) > 1 else (lambda r: [r[plain[0]]])
-        )
 
-    def check(self, row: list[str], line: int) -> list[Problem]:
-        if len(row) != self.width:
-            reason = f"row has {len(row)} fields, the header has {self.width}" + (
-                " (truncated row?)" if len(row) < self.width else ""
-            )
-            return [Problem(self.spec.name, line, "-", reason)]
-        # Fast path: no special character anywhere, no field over its limit,
-        # no field starting like a formula.
-        joined = "\x1f".join(row)
+    def check(self, raw: tuple, values: tuple, joined: str, line: int) -> list:
+        """Every structural problem of one row (usually none)."""
         if (
             "\n" not in joined
             and "\r" not in joined
             and "\ufeff" not in joined
-            and not any(map(operator.gt, map(len, row), self.limits))
+            and not any(map(operator.gt, map(len, raw), self.limits))
             and not self.formula_firsts.intersection(
-                [v[:1] for v in self.plain_fields(row)]
+                [v[:1] for v in self.plain_fields(values)]
             )
-            and not PHONE_FORMULA_SET.intersection([v[:1] for v in row])
+            and not PHONE_FORMULA_SET.intersection([v[:1] for v in values])
         ):
-            row.append("")  # the blank cell that missing optional columns read
             return []
         problems = []
-        for index, value in enumerate(row):
-            if value and (
-                value[0] in self.formula_starts[index]
-                or len(value) > self.limits[index]
-                or "\n" in value
-                or "\r" in value
-                or "\ufeff" in value
-            ):
-                reason = self._field_problem(index, value)
-                if reason:
-                    column = self.names[index]
-                    problems.append(Problem(self.spec.name, line, column, reason))
-        row.append("")  # the blank cell that missing optional columns read
+        for index, value in enumerate(raw):
+            reason = self._field_problem(index, value, values[index])
+            if reason:
+                column = self.spec.columns[index]
+                problems.append(Problem(self.spec.name, line, column, reason))
         return problems
 
-    def _field_problem(self, index: int, value: str) -> str | None:
-        if value[0] in self.formula_starts[index] and value != "-":
+    def _field_problem(self, index: int, raw: str, value: str) -> str | None:
+        if value[:1] in self.formula_starts[index] and value != "-":
             return f"starts with {value[0]!r} (looks like a spreadsheet formula)"
-        if len(value) > self.limits[index]:
-            return f"{len(value)} characters, longer than {self.limits[index]}"
-        if "\n" in value or "\r" in value:
+        if len(raw) > self.limits[index]:
+            return f"{len(raw)} characters, longer than {self.limits[index]}"
+        if "\n" in raw or "\r" in raw:
             return "line break inside a quoted field"
-        if "\ufeff" in value:
+        if "\ufeff" in raw:
             return "byte-order mark inside the file"
         return None

@@ -3,14 +3,20 @@
 Problems found here are structural too (an empty key, a duplicate, an
 unknown building or student, a bad time): they reject the import. An
 unknown language is only a warning: the person is imported as English.
+
+Each record carries a digest of its rows as exported. A record whose
+digest matches the one stored at the last import is unchanged: it was
+checked then, so only what depends on other files (its building, its
+student) and its warnings are checked again, and it is not written.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.directory.checks import language_code
-from portal.directory.reading import FileSpec, Problem
+from portal.directory.reading import FieldChecker, FileSpec, Problem
 
 _NAME = 100
 BUILDINGS = FileSpec(
@@ -86,16 +92,51 @@ _REQUIRED_AT = {
 }
 
 
+def digest(joined: str) -> str:
+    """The stored digest of a record's exported values, joined."""
+    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
 @dataclass
 class Checked:
-    """Records of one file (keyed by their id), with what was wrong."""
+    """New or changed records of one file (keyed by their id), with what was wrong.
+
+    `records` maps a key to (digest, values); `keys` holds every key of the
+    file, unchanged ones too; `unchanged` counts those.
+    """
 
     records: dict = field(default_factory=dict)
+    keys: set = field(default_factory=set)
+    unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def problem(self, spec: FileSpec, line: int, column: str, reason: str) -> None:
         self.problems.append(Problem(spec.name, line, column, reason))
+
+
+class _Languages:
+    """Language codes of raw values, with a warning for each unknown one."""
+
+    def __init__(self, out: Checked, spec: FileSpec) -> None:
+        self.out = out
+        self.spec = spec
+        self.known: dict[str, str] = {}
+
+    def code(self, line: int, value: str, warn: bool = True) -> str:
+        code = self.known.get(value)
+        if code is not None:
+            return code
+        code = language_code(value)
+        if code is None:
+            if warn:
+                self.out.warnings.append(
+                    f"{self.spec.name}:{line}: unknown language {value!r}, "
+                    "imported as English"
+                )
+            return "en"
+        self.known[value] = code
+        return code
 
 
 def _required(out: Checked, spec: FileSpec, line: int, values: tuple) -> bool:
@@ -117,16 +158,6 @@ def _keyed(out: Checked, spec: FileSpec, line: int, key, lines: dict) -> bool:
     return True
 
 
-def _language(out: Checked, spec: FileSpec, line: int, value: str) -> str:
-    code = language_code(value)
-    if code is None:
-        out.warnings.append(
-            f"{spec.name}:{line}: unknown language {value!r}, imported as English"
-        )
-        return "en"
-    return code
-
-
 def _time(value: str) -> time:
     hours, minutes = value.split(":")
     if len(hours) != 2 or len(minutes) != 2:
@@ -134,13 +165,27 @@ def _time(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def check_buildings(rows: list) -> Checked:
-    """Building records: code -> (name, kind, timezone, end, start, stop, phone)."""
+def _stripped(out: Checked, checker: FieldChecker, line: int, raw: tuple, joined):
+    """The row's values stripped, or None (and its problems) if malformed."""
+    values = tuple(map(str.strip, raw))
+    problems = checker.check(raw, values, joined, line)
+    if problems:
+        out.problems += problems
+        return None
+    if not _required(out, checker.spec, line, values):
+        return None
+    return values
+
+
+def check_buildings(rows: list, known: dict) -> Checked:
+    """Building records: code -> (digest, (name, kind, zone, end, start, stop, phone))."""
     out, lines = Checked(), {}
-    for line, values in rows:
-        code, name, kind, zone, end_of_day, window, phone = values
-        if not _required(out, BUILDINGS, line, values):
+    checker = FieldChecker(BUILDINGS)
+    for line, raw in rows:
+        values = _stripped(out, checker, line, raw, "\x1f".join(raw))
+        if values is None:
             continue
+        code, name, kind, zone, end_of_day, window, phone = values
         if not _keyed(out, BUILDINGS, line, code, lines):
             continue
         if kind not in ("school", "district"):
@@ -156,33 +201,73 @@ def check_buildings(rows: list) -> Checked:
         except ValueError:
             out.problem(BUILDINGS, line, "end_of_day", "times must be HH:MM")
             continue
-        out.records[code] = (name, kind, zone, end, start, stop, phone)
+        out.keys.add(code)
+        row_digest = digest("\x1f".join(raw))
+        if known.get(code) == row_digest:
+            out.unchanged += 1
+        else:
+            record = (name, kind, zone, end, start, stop, phone)
+            out.records[code] = (row_digest, record)
     return out
 
 
-def check_people(rows: list, spec: FileSpec, buildings: set[str]) -> Checked:
+def check_people(rows: list, spec: FileSpec, buildings: set[str], known: dict):
     """Student or staff records keyed on their id, with the building checked."""
     out, lines = Checked(), {}
+    checker = FieldChecker(spec)
+    languages = _Languages(out, spec)
     lang_at = spec.columns.index("language" if spec is STAFF else "home_language")
-    for line, values in rows:
-        if not _required(out, spec, line, values):
+    for line, raw in rows:
+        key = raw[0].strip()
+        joined = "\x1f".join(raw)
+        row_digest = digest(joined)
+        values = None
+        if key in lines or known.get(key) != row_digest:
+            values = _stripped(out, checker, line, raw, joined)
+            if values is None or not _keyed(out, spec, line, key, lines):
+                continue
+        else:
+            lines[key] = line
+        code = raw[3].strip()
+        if code not in buildings:
+            out.problem(spec, line, "building_code", f"unknown building {code!r}")
             continue
-        if not _keyed(out, spec, line, values[0], lines):
-            continue
-        if values[3] not in buildings:
-            out.problem(spec, line, "building_code", f"unknown building {values[3]!r}")
-            continue
-        values = list(values)
-        values[lang_at] = _language(out, spec, line, values[lang_at])
-        out.records[values[0]] = tuple(values[1:])
+        language = languages.code(line, raw[lang_at].strip())
+        if values is None:
+            out.unchanged += 1
+        else:
+            values = (*values[1:lang_at], language, *values[lang_at + 1 :])
+            out.records[key] = (row_digest, values)
+    out.keys = set(lines)
     return out
 
 
-def check_guardians(rows: list, students: set[str]) -> Checked:
-    """Guardian records by id: [person values, {student_id: (relation, priority)}]."""
-    out, links = Checked(), {}
-    for line, values in rows:
-        if not _required(out, GUARDIANS, line, values):
+def check_guardians(rows: list, students: set[str], known: dict) -> Checked:
+    """Guardian records by id: (digest, person values, {student_id: (relation,
+    priority)}, first line). A guardian's digest covers all their rows."""
+    groups: dict[str, list] = {}
+    for line, raw in rows:
+        groups.setdefault(raw[0].strip(), []).append((line, raw))
+    out = Checked(keys=set(groups))
+    checker = FieldChecker(GUARDIANS)
+    languages = _Languages(out, GUARDIANS)
+    for guardian, group in groups.items():
+        joined = "\x1e".join(["\x1f".join(raw) for _line, raw in group])
+        group_digest = digest(joined)
+        if known.get(guardian) == group_digest:
+            _recheck_guardian(out, languages, students, group)
+            out.unchanged += 1
+        else:
+            _check_guardian(out, checker, languages, students, group, group_digest)
+    return out
+
+
+def _check_guardian(out, checker, languages, students, group, group_digest) -> None:
+    links: dict[str, int] = {}
+    record = None
+    for line, raw in group:
+        values = _stripped(out, checker, line, raw, "\x1f".join(raw))
+        if values is None:
             continue
         guardian, student = values[0], values[1]
         if not _keyed(out, GUARDIANS, line, (guardian, student), links):
@@ -195,13 +280,43 @@ def check_guardians(rows: list, students: set[str]) -> Checked:
         except ValueError:
             out.problem(GUARDIANS, line, "priority", "must be a whole number")
             continue
-        person = (values[2], values[3], _language(out, GUARDIANS, line, values[6]))
-        person += values[7:]
-        record = out.records.setdefault(guardian, [person, {}, line])
-        if record[0] != person:
-            out.warnings.append(
-                f"guardians.csv:{line}: guardian {guardian} differs from line "
-                f"{record[2]}; the first is kept"
-            )
-        record[1][student] = (values[4], priority)
-    return out
+        person = _person(languages, line, values)
+        if record is None:
+            record = (group_digest, person, {}, line)
+            out.records[guardian] = record
+        elif record[1] != person:
+            _differs(out, guardian, line, record[3])
+        record[2][student] = (values[4], priority)
+
+
+def _recheck_guardian(out, languages, students, group) -> None:
+    """An unchanged guardian: their students must still be there."""
+    first_line, first = group[0]
+    for line, raw in group:
+        student = raw[1].strip()
+        if student not in students:
+            out.problem(GUARDIANS, line, "student_id", f"unknown student {student!r}")
+        if raw is first or _person_raw(raw) == _person_raw(first):
+            languages.code(line, raw[6].strip())
+            continue
+        person = _person(languages, line, tuple(map(str.strip, raw)))
+        values = tuple(map(str.strip, first))
+        if person != _person(languages, first_line, values, warn=False):
+            _differs(out, raw[0].strip(), line, first_line)
+
+
+def _person(languages: _Languages, line: int, values: tuple, warn=True) -> tuple:
+    """A guardian's own details: name, language code, e-mail and phones."""
+    language = languages.code(line, values[6], warn)
+    return (values[2], values[3], language, *values[7:])
+
+
+def _person_raw(raw: tuple) -> tuple:
+    return (raw[2], raw[3], *raw[6:])
+
+
+def _differs(out: Checked, guardian: str, line: int, first_line: int) -> None:
+    out.warnings.append(
+        f"guardians.csv:{line}: guardian {guardian} differs from line "
+        f"{first_line}; the first is kept"
+    )

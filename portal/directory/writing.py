@@ -1,15 +1,15 @@
 """Writing checked records to the database in bulk, changing only what changed.
 
-Every row carries a hash of its imported values; a row whose hash matches
-is left alone. People missing from the export are marked inactive. All of
-it runs in the caller's transaction: the importer commits or rolls back.
+Every row carries the digest of its exported values (see records.py); only
+new and changed records reach this module. People missing from the export
+are marked inactive. All of it runs in the caller's transaction: the
+importer commits or rolls back.
 """
 
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Time, bindparam, select, update
 
 from portal.directory.checks import check_contact
 from portal.directory.models import GuardianLink
@@ -18,14 +18,59 @@ from portal.extensions import db
 CHUNK = 5000
 
 
-def row_hash(values: Iterable) -> str:
-    joined = "\x1f".join(map(str, values))
-    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
-
-
 def chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def fetch(statement) -> list[tuple]:
+    """Plain tuples of a select, straight from the driver (no Row objects).
+
+    Only for statements whose parameters are our own numbers, rendered
+    into the SQL.
+    """
+    connection = db.session.connection()
+    sql = str(
+        statement.compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+@dataclass
+class State:
+    """One table's rows before the import, by key."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    # Digests of the active rows: an inactive row that comes back is changed.
+    digests: dict[str, str] = field(default_factory=dict)
+    max_id: int = 0
+
+
+def load_state(model, key: str) -> State:
+    """Key, id, digest and active flag of every row of a table."""
+    table = model.__table__
+    state = State()
+    rows = fetch(select(table.c[key], table.c.id, table.c.row_hash, table.c.active))
+    for number, row_id, digest, active in rows:
+        state.ids[number] = row_id
+        if active:
+            state.digests[number] = digest
+    state.max_id = max(state.ids.values(), default=0)
+    return state
+
+
+def learn_new_ids(model, key: str, state: State) -> None:
+    """Add the ids of rows inserted since `state` was loaded."""
+    table = model.__table__
+    statement = select(table.c[key], table.c.id).where(table.c.id > state.max_id)
+    state.ids.update(fetch(statement))
 
 
 @dataclass
@@ -47,95 +92,70 @@ class KindCounts:
 
 @dataclass
 class Plan:
-    """What one kind's import will do, by id."""
+    """What one kind's import will do: new keys, changed ids, removed ids."""
 
-    inserts: list[dict] = field(default_factory=list)
-    updates: list[dict] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    changed: list[tuple[str, int]] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
-    changed_ids: set[int] = field(default_factory=set)
     counts: KindCounts = field(default_factory=KindCounts)
 
 
-def plan_rows(model, key: str, records: dict, to_row: Callable) -> Plan:
-    """Compare records with the table by key and row hash."""
-    table = model.__table__
-    existing = db.session.execute(
-        select(table.c.id, table.c[key], table.c.row_hash, table.c.active)
-    ).all()
+def plan_rows(state: State, records: dict, keys: set[str], unchanged: int) -> Plan:
+    """Sort checked records into new and changed; active rows not in `keys` go."""
     plan = Plan()
-    by_key = {}
-    for row_id, number, old_hash, active in existing:
-        by_key[number] = (row_id, old_hash, active)
-        plan.counts.active_before += bool(active)
-
-    for number, values in records.items():
-        new_hash = row_hash(values)
-        found = by_key.pop(number, None)
-        if found is None:
-            plan.inserts.append({key: number, "row_hash": new_hash, **to_row(values)})
-            plan.counts.added += 1
-        elif found[1] != new_hash or not found[2]:
-            plan.updates.append(
-                {"_id": found[0], "row_hash": new_hash, "active": True} | to_row(values)
-            )
-            plan.changed_ids.add(found[0])
-            plan.counts.changed += 1
+    for number in records:
+        row_id = state.ids.get(number)
+        if row_id is None:
+            plan.new.append(number)
         else:
-            plan.counts.unchanged += 1
-    plan.removed_ids = [row_id for row_id, _, active in by_key.values() if active]
-    plan.counts.removed = len(plan.removed_ids)
+            plan.changed.append((number, row_id))
+    plan.removed_ids = [state.ids[n] for n in state.digests if n not in keys]
+    plan.counts = KindCounts(
+        added=len(plan.new),
+        changed=len(plan.changed),
+        removed=len(plan.removed_ids),
+        unchanged=unchanged,
+        active_before=len(state.digests),
+    )
     return plan
 
 
-def bulk_insert(table, rows: list[dict]) -> None:
-    """Insert many rows: COPY on PostgreSQL, executemany batches elsewhere."""
-    if not rows:
-        return
+def bulk_insert(table, columns: list[str], rows: Iterable[tuple]) -> None:
+    """Insert many rows, given as tuples in `columns` order.
+
+    PostgreSQL gets COPY and SQLite its own executemany, both fed as the
+    rows are made: with a generator, the database works on the first rows
+    while the later ones are still being checked.
+    """
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and _plain(rows[0]):
-        _sqlite_insert(connection, table, rows)
+    defaults = _scalar_defaults(table, columns)
+    names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
+    fixed = tuple(defaults.values())
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row(row + fixed)
         return
-    if connection.dialect.name != "postgresql":
-        for batch in chunks(rows):
+    if any(isinstance(table.c[c].type, Time) for c in columns):
+        # sqlite3 cannot bind times: SQLAlchemy converts them (buildings).
+        every = [*columns, *defaults]
+        for batch in chunks([dict(zip(every, r + fixed, strict=True)) for r in rows]):
             db.session.execute(table.insert(), batch)
         return
-    columns = list(rows[0])
-    defaults = _scalar_defaults(table, columns)
-    names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
-    raw = connection.connection.driver_connection
-    fixed = list(defaults.values())
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns] + fixed)
-
-
-PLAIN_TYPES = (str, int, float, bool, type(None))
-
-
-def _plain(row: dict) -> bool:
-    return all(isinstance(v, PLAIN_TYPES) for v in row.values())
-
-
-def _sqlite_insert(connection, table, rows: list[dict]) -> None:
-    """executemany on the driver's cursor: no per-row parameter processing."""
-    columns = list(rows[0])
-    defaults = _scalar_defaults(table, columns)
-    names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
-    marks = ", ".join("?" * (len(columns) + len(defaults)))
-    fixed = tuple(defaults.values())
-    cursor = connection.connection.driver_connection.cursor()
+    marks = ", ".join("?" * (len(columns) + len(fixed)))
     # Table and column names come from our own metadata, never from input.
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
-    for batch in chunks(rows):
-        cursor.executemany(sql, [tuple(r[c] for c in columns) + fixed for r in batch])
+    cursor = raw.cursor()
+    cursor.executemany(sql, (row + fixed for row in rows))
     cursor.close()
 
 
 def _scalar_defaults(table, given: list[str]) -> dict:
-    """Column defaults COPY would not apply (SQLAlchemy applies them on INSERT)."""
+    """Column defaults a raw insert would not apply (SQLAlchemy would)."""
     defaults = {}
     for column in table.columns:
         if column.name in given or column.primary_key or column.default is None:
@@ -146,90 +166,117 @@ def _scalar_defaults(table, given: list[str]) -> dict:
     return defaults
 
 
-def apply_plan(model, plan: Plan, tick: Callable[[int], None]) -> None:
-    """Run a plan's inserts, updates and deactivations in bulk."""
-    table = model.__table__
-    bulk_insert(table, plan.inserts)
-    tick(len(plan.inserts))
-    if plan.updates:
-        columns = [c for c in plan.updates[0] if c != "_id"]
+def update_rows(table, rows: list[dict]) -> None:
+    """Update rows by "_id"; rows with the same columns go in one batch."""
+    by_shape: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(row), []).append(row)
+    for shape, batch_rows in by_shape.items():
+        columns = [c for c in shape if c != "_id"]
         statement = (
             table.update()
             .where(table.c.id == bindparam("_id"))
             .values({c: bindparam(c) for c in columns})
         )
-        for batch in chunks(plan.updates):
+        for batch in chunks(batch_rows):
             db.session.execute(statement, batch)
-            tick(len(batch))
+
+
+def deactivate(table, ids: list[int], column: str = "id") -> None:
+    """Mark the rows whose `column` is one of `ids` inactive."""
+    for batch in chunks(sorted(ids)):
+        db.session.execute(
+            update(table)
+            .where(table.c[column].in_(batch), table.c.active.is_(True))
+            .values(active=False)
+        )
+
+
+def write_kind(model, key: str, plan: Plan, records: dict, row: Callable) -> None:
+    """Insert the plan's new rows, update its changed ones, deactivate the gone.
+
+    `row(values)` gives a record's columns as a tuple in `ROW_COLUMNS` order.
+    """
+    table = model.__table__
+    columns = [key, "row_hash", *ROW_COLUMNS[table.name]]
+    bulk_insert(
+        table,
+        columns,
+        ((n, records[n][0], *row(records[n][1])) for n in plan.new),
+    )
+    updates = []
+    for number, row_id in plan.changed:
+        digest, values = records[number][:2]
+        changed = dict(zip(columns[1:], (digest, *row(values)), strict=True))
+        updates.append({"_id": row_id, "active": True, **changed})
+    update_rows(table, updates)
     deactivate(table, plan.removed_ids)
 
 
-def deactivate(table, ids: list[int]) -> None:
-    statement = (
-        table.update().where(table.c.id == bindparam("_id")).values(active=False)
-    )
-    for batch in chunks(ids):
-        db.session.execute(statement, [{"_id": i} for i in batch])
+ROW_COLUMNS = {
+    "building": (
+        "name",
+        "kind",
+        "timezone",
+        "end_of_day",
+        "calling_window_start",
+        "calling_window_end",
+        "phone",
+    ),
+    "student": ("first_name", "last_name", "building_id", "grade", "home_language"),
+    "staff_member": (
+        "first_name",
+        "last_name",
+        "building_id",
+        "job_title",
+        "email",
+        "language",
+    ),
+    "guardian": ("first_name", "last_name", "language"),
+}
 
 
-def id_map(model, key: str) -> dict[str, int]:
-    table = model.__table__
-    return dict(db.session.execute(select(table.c[key], table.c.id)).all())
-
-
-def building_row(values: tuple) -> dict:
+def building_row(values: tuple) -> tuple:
     name, kind, zone, end, start, stop, phone = values
-    return {
-        "name": name,
-        "kind": kind,
-        "timezone": zone,
-        "end_of_day": end,
-        "calling_window_start": start,
-        "calling_window_end": stop,
-        "phone": check_contact("phone", phone)[0] or phone or None,
-    }
+    phone = check_contact("phone", phone)[0] or phone or None
+    return (name, kind, zone, end, start, stop, phone)
 
 
-def student_row(buildings: dict[str, int]) -> Callable[[tuple], dict]:
-    def to_row(values: tuple) -> dict:
+def student_row(buildings: dict[str, int]) -> Callable[[tuple], tuple]:
+    def to_row(values: tuple) -> tuple:
         first, last, code, grade, language = values
-        return {
-            "first_name": first,
-            "last_name": last,
-            "building_id": buildings[code],
-            "grade": grade,
-            "home_language": language,
-        }
+        return (first, last, buildings[code], grade, language)
 
     return to_row
 
 
-def staff_row(buildings: dict[str, int]) -> Callable[[tuple], dict]:
-    def to_row(values: tuple) -> dict:
+def staff_row(buildings: dict[str, int]) -> Callable[[tuple], tuple]:
+    def to_row(values: tuple) -> tuple:
         first, last, code, title, email, _phone, _mobile, language = values
-        return {
-            "first_name": first,
-            "last_name": last,
-            "building_id": buildings[code],
-            "job_title": title,
-            "email": email.lower() or None,
-            "language": language,
-        }
+        return (first, last, buildings[code], title, email.lower() or None, language)
 
     return to_row
 
 
-def guardian_row(values: tuple) -> dict:
-    first, last, language = values[:3]
-    return {"first_name": first, "last_name": last, "language": language}
+def guardian_row(values: tuple) -> tuple:
+    return values[:3]
 
 
-def sync_links(guardian_ids: dict[str, int], student_ids: dict[str, int], records):
-    """Make the guardian links match the file: add, update, deactivate."""
+LINK_COLUMNS = ["guardian_id", "student_id", "relationship_to_student", "priority"]
+
+
+def sync_links(new: Iterator[tuple], changed: dict[int, dict], gone: list[int]):
+    """Make the guardian links match the file.
+
+    `new` yields link rows of new guardians; `changed` maps a changed
+    guardian's id to {student id: (relationship, priority)}; the links of
+    guardians who are `gone` are deactivated.
+    """
     table = GuardianLink.__table__
-    existing = {
-        (g, s): (link_id, rel, prio, active)
-        for link_id, g, s, rel, prio, active in db.session.execute(
+    bulk_insert(table, LINK_COLUMNS, new)
+    inserts, updates, removed = [], [], []
+    for batch in chunks(sorted(changed), 1000):
+        existing = fetch(
             select(
                 table.c.id,
                 table.c.guardian_id,
@@ -237,20 +284,28 @@ def sync_links(guardian_ids: dict[str, int], student_ids: dict[str, int], record
                 table.c.relationship_to_student,
                 table.c.priority,
                 table.c.active,
-            )
+            ).where(table.c.guardian_id.in_(batch))
         )
-    }
-    inserts, updates = [], []
-    for number, (_person, links, _line) in records.items():
-        guardian_id = guardian_ids[number]
-        for student, (relationship, priority) in links.items():
-            key = (guardian_id, student_ids[student])
-            found = existing.pop(key, None)
-            values = {"relationship_to_student": relationship, "priority": priority}
-            if found is None:
-                inserts.append({"guardian_id": key[0], "student_id": key[1]} | values)
-            elif found[1:] != (relationship, priority, True):
-                updates.append({"_id": found[0], "active": True} | values)
-    plan = Plan(inserts=inserts, updates=updates)
-    plan.removed_ids = [v[0] for v in existing.values() if v[3]]
-    apply_plan(GuardianLink, plan, lambda _n: None)
+        found = {
+            (g, s): (link_id, rel, prio, active)
+            for link_id, g, s, rel, prio, active in existing
+        }
+        for guardian_id in batch:
+            for student_id, (relationship, priority) in changed[guardian_id].items():
+                old = found.pop((guardian_id, student_id), None)
+                if old is None:
+                    inserts.append((guardian_id, student_id, relationship, priority))
+                elif old[1:] != (relationship, priority, True):
+                    updates.append(
+                        {
+                            "_id": old[0],
+                            "active": True,
+                            "relationship_to_student": relationship,
+                            "priority": priority,
+                        }
+                    )
+        removed += [v[0] for v in found.values() if v[3]]
+    bulk_insert(table, LINK_COLUMNS, inserts)
+    update_rows(table, updates)
+    deactivate(table, removed)
+    deactivate(table, gone, column="guardian_id")
