@@ -3,6 +3,7 @@
 import requests
 from flask import Response, abort, current_app, render_template
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.accounts.access import building_scope, require_building, requires
 from portal.delivery import (
@@ -29,21 +30,43 @@ def _message_and_scope(message_id: int):
 
 
 class Names:
-    """Building and people names for the not-reached list (page and CSV)."""
+    """Building and people names for the not-reached list (page and CSV).
 
-    def __init__(self):
+    Every name the listed deliveries need is read up front, a few thousand
+    ids per query, not one query per person.
+    """
+
+    PEOPLE = ((Guardian, "guardians"), (StaffMember, "staff"))
+    SHOWN = 5  # names per delivery
+    CHUNK = 5000
+
+    def __init__(self, deliveries=()):
         self._buildings = {b.id: b.name for b in db.session.query(Building)}
+        self._people: dict[tuple, str] = {}
+        for model, key in self.PEOPLE:
+            wanted = set()
+            for delivery in deliveries:
+                wanted.update((delivery.recipients or {}).get(key, [])[: self.SHOWN])
+            self._read(model, sorted(wanted))
+
+    def _read(self, model, ids: list[int]) -> None:
+        for low in range(0, len(ids), self.CHUNK):
+            query = select(model.id, model.first_name, model.last_name).where(
+                model.id.in_(ids[low : low + self.CHUNK])
+            )
+            for person_id, first, last in db.session.execute(query):
+                self._people[(model, person_id)] = f"{first} {last}"
 
     def building(self, building_id):
         return self._buildings.get(building_id, "District")
 
     def people(self, recipients: dict) -> str:
         names = []
-        for model, key in ((Guardian, "guardians"), (StaffMember, "staff")):
-            for person_id in (recipients or {}).get(key, [])[:5]:
-                person = db.session.get(model, person_id)
-                if person is not None:
-                    names.append(f"{person.first_name} {person.last_name}")
+        for model, key in self.PEOPLE:
+            for person_id in (recipients or {}).get(key, [])[: self.SHOWN]:
+                name = self._people.get((model, person_id))
+                if name is not None:
+                    names.append(name)
         return "; ".join(names)
 
 
@@ -78,26 +101,24 @@ def report(message_id: int):
     message, scope = _message_and_scope(message_id)
     figures = reports.progress(message_id, scope)
     lines = reports.report_lines(figures.by_state)
-    names = Names()
+    tables = reports.breakdown(message_id, scope)
+    not_reached = reports.not_reached(message_id, scope, limit=200)
+    names = Names(not_reached)
+    buildings = [
+        (names.building(b), reports.report_lines(states))
+        for b, states in tables.by_building.items()
+    ]
     return render_template(
         "delivery/report.html",
         message=message,
         figures=figures,
         lines=lines,
         svg=chart.bars(lines),
-        buildings=_building_rows(message_id, scope, names),
-        languages=reports.by_language(message_id, scope),
-        not_reached=reports.not_reached(message_id, scope, limit=200),
+        buildings=sorted(buildings, key=lambda row: row[0]),
+        languages=tables.languages(),
+        not_reached=not_reached,
         names=names,
     )
-
-
-def _building_rows(message_id, scope, names):
-    counts: dict = {}
-    for building_id, state, n in reports.by_building(message_id, scope):
-        counts.setdefault(building_id, {})[state] = n
-    rows = [(names.building(b), reports.report_lines(c)) for b, c in counts.items()]
-    return sorted(rows, key=lambda row: row[0])
 
 
 @bp.get("/messages/<int:message_id>/not-reached.csv")
@@ -105,7 +126,8 @@ def _building_rows(message_id, scope, names):
 def not_reached_csv(message_id: int):
     """The not-reached list as a spreadsheet."""
     message, scope = _message_and_scope(message_id)
-    body = reports.not_reached_csv(message.id, scope, Names())
+    rows = reports.not_reached(message.id, scope)
+    body = reports.not_reached_csv(rows, Names(rows))
     return Response(
         body,
         mimetype="text/csv",

@@ -2,9 +2,11 @@
 
 import pytest
 
+from portal.delivery.models import Attempt
 from portal.extensions import db
 from portal.policy import Role
 from tests.delivery import helpers
+from tests.query_count import counted_queries
 
 
 @pytest.fixture
@@ -50,6 +52,59 @@ def test_report_counts_languages_and_chart(client, login, make, sent):
     assert "Lincoln Elementary" in text
     assert "Got English instead" in text
     assert "<td>vi</td><td>1</td><td>1</td>" in text
+
+
+def _not_reached_families(school, msg, make, start: int, count: int) -> None:
+    """`count` unanswered households, each with a named guardian."""
+    for n in range(start, start + count):
+        parent = make.guardian(make.student(school), phone=None, first_name=f"P{n}")
+        helpers.deliveries(
+            msg,
+            [f"+1253556{n:04d}"],
+            state="no_answer",
+            recipients={"guardians": [parent.id]},
+        )
+
+
+def test_report_and_csv_name_people_without_a_query_each(app, login, make, sent):
+    school, msg = sent
+    user = make.user(Role.SUPERINTENDENT)
+
+    def queries(path: str) -> int:
+        client = app.test_client()
+        login(user, client)
+        client.get(path)  # the first view also loads what later ones find cached
+        with counted_queries() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    report = f"/delivery/messages/{msg.id}/report"
+    spreadsheet = f"/delivery/messages/{msg.id}/not-reached.csv"
+    _not_reached_families(school, msg, make, 0, 2)
+    few = queries(report), queries(spreadsheet)
+    _not_reached_families(school, msg, make, 2, 20)
+    many = queries(report), queries(spreadsheet)
+    body = app.test_client()
+    login(user, body)
+    csv_text = body.get(spreadsheet).get_data(as_text=True)
+
+    assert many == few
+    assert "P21 Example" in csv_text
+
+
+def test_progress_counts_attempts_of_the_last_seconds(app_ctx, sent):
+    from portal.delivery import reports
+
+    _school, msg = sent
+    (waiting,) = helpers.deliveries(msg, ["+12535550199"], state="submitted")
+    db.session.add(Attempt(delivery_id=waiting, number=1))
+    db.session.commit()
+
+    figures = reports.progress(msg.id)
+
+    assert figures.total == 6
+    assert figures.by_state["submitted"] == 1
+    assert figures.rate == 1 / reports.RATE_WINDOW.total_seconds()
 
 
 def test_not_reached_csv_is_formula_safe(client, login, make, sent):
