@@ -11,6 +11,7 @@ import logging
 from functools import wraps
 
 from flask import Response, abort, current_app, request, send_from_directory
+from sqlalchemy import select
 
 from portal.accounts.access import public
 from portal.delivery import audio, optouts, outcomes
@@ -92,13 +93,16 @@ def _district_name() -> str:
 
 
 def _apply(apply, event: str):
+    """Apply a status callback in one short transaction; always answer 200.
+
+    The outcome function locks the delivery, checks that the attempt is
+    its own and stores the callback once, so the usual callback costs its
+    statements only. The ids are looked up again only when nothing changed,
+    to tell an unknown id from a replay in the log.
+    """
     delivery_id, attempt_id = _ids()
-    known = (
-        delivery_id is not None
-        and db.session.get(Attempt, attempt_id) is not None
-        and db.session.get(Delivery, delivery_id) is not None
-    )
-    if not known:
+    changed = delivery_id is not None and apply(delivery_id, attempt_id, _fields())
+    if not changed and not _known(delivery_id, attempt_id):
         logger.warning(
             "callback_unknown_ids event=%s delivery_id=%s attempt_id=%s",
             event,
@@ -106,7 +110,6 @@ def _apply(apply, event: str):
             attempt_id,
         )
         return "", 200
-    changed = apply(delivery_id, attempt_id, _fields())
     logger.info(
         "callback_applied event=%s delivery_id=%s attempt_id=%s changed=%s",
         event,
@@ -115,6 +118,17 @@ def _apply(apply, event: str):
         changed,
     )
     return "", 200
+
+
+def _known(delivery_id: int | None, attempt_id: int | None) -> bool:
+    """Whether the attempt exists and belongs to the delivery (one query)."""
+    if delivery_id is None:
+        return False
+    owner = db.session.scalar(
+        select(Attempt.delivery_id).where(Attempt.id == attempt_id)
+    )
+    db.session.rollback()  # end the read; the request holds no transaction
+    return owner == delivery_id
 
 
 @bp.post("/provider/hangup")

@@ -193,3 +193,24 @@ def test_audio_links_expire_and_resist_editing(client, app_ctx):
     assert client.get(url[:-3] + "AAA").status_code == 404
     token = url.rsplit("/", 1)[1]
     assert audio.read_token(token, max_age=-1) is None
+
+
+def test_the_log_tells_unknown_ids_from_replays(client, submitted, make, caplog):
+    other = helpers.message("outreach")
+    (stranger,) = helpers.deliveries(other, ["+12535550144"], state="submitted")
+    caplog.set_level("INFO", logger="portal.delivery.callbacks")
+
+    post_signed(client, "delivery.hangup", submitted, HANGUP)
+    post_signed(client, "delivery.hangup", submitted, HANGUP)
+    crossed = dict(submitted, delivery=stranger)  # an attempt of another delivery
+    post_signed(client, "delivery.hangup", crossed, HANGUP)
+
+    lines = [r.getMessage() for r in caplog.records if "callback_" in r.getMessage()]
+    assert [line.split(" ")[0] for line in lines] == [
+        "callback_applied",
+        "callback_applied",
+        "callback_unknown_ids",
+    ]
+    assert lines[0].endswith("changed=True")
+    assert lines[1].endswith("changed=False")
+    assert state_of(stranger) == "submitted"
