@@ -33,7 +33,7 @@ PHONE_KINDS = ("mobile_phone", "home_phone", "phone", "work_phone")
 CHANNEL_ORDER = ("phone", "sms", "email")
 # A kept count outlives no directory import (the key names the last one);
 # the expiry only bounds what Redis holds.
-SUMMARY_SECONDS = 600
+KEPT_SECONDS = 600
 
 
 class Household:
@@ -274,32 +274,53 @@ def cached_summary(audience: dict, channels) -> dict:
 
     Counting a district's audience reads every guardian, link and contact
     point (seconds of work at 50,000 households), and the compose page shows
-    the count after every step. The directory only changes by an import, so
-    the key names the last finished one; with no import on record (a
-    directory written some other way) nothing is kept.
+    the count after every step.
+    """
+    return _kept("summary", audience, channels, summarize)
+
+
+def cached_addresses(audience: dict, channels) -> list[str]:
+    """The audience's distinct addresses, kept like `cached_summary`.
+
+    The outreach limit compares them with the last week's deliveries on
+    every render of an outreach draft's compose page.
+    """
+
+    def addresses(chosen, picked) -> list[str]:
+        return sorted({address for _channel, address in resolve(chosen, picked)})
+
+    return _kept("addresses", audience, channels, addresses)
+
+
+def _kept(name: str, audience: dict, channels, compute):
+    """`compute(audience, channels)`, kept in Redis until the next import.
+
+    The directory only changes by an import, so the key names the last
+    finished one; with no import on record (a directory written some other
+    way) nothing is kept. Without Redis the value is computed each time.
     """
     version = _directory_version()
     if version is None:
-        return summarize(audience, channels)
+        return compute(audience, channels)
     named = json.dumps(
-        [version, audience or {}, sorted(channels or [])], sort_keys=True
+        [name, version, audience or {}, sorted(channels or [])], sort_keys=True
     )
-    key = "audience-summary:" + hashlib.sha256(named.encode()).hexdigest()
+    key = "audience:" + hashlib.sha256(named.encode()).hexdigest()
     client = _redis(current_app.config["REDIS_URL"])
     try:
         kept = client.get(key)
     except RedisError:
         logger.warning("audience_cache_unavailable")
-        return summarize(audience, channels)
+        return compute(audience, channels)
     if kept is not None:
         return json.loads(kept)
 
-    summary = summarize(audience, channels)
+    value = compute(audience, channels)
     try:
-        client.set(key, json.dumps(summary), ex=SUMMARY_SECONDS)
+        client.set(key, json.dumps(value), ex=KEPT_SECONDS)
     except RedisError:
         logger.warning("audience_cache_unavailable")
-    return summary
+    return value
 
 
 def _directory_version() -> str | None:

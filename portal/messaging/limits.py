@@ -62,7 +62,7 @@ def outreach_status(message: Message, now=None) -> LimitStatus:
     now = now or clock.now()
     limit = int(district_settings.get("outreach_per_household_7d"))
     usage = household_usage(now - timedelta(days=7), exclude=message.id)
-    addresses = {a for _c, a in audience.resolve(message.audience, message.channels)}
+    addresses = audience.cached_addresses(message.audience, message.channels)
     counts = [usage.get(address, 0) for address in addresses]
     return LimitStatus(
         "outreach_per_household_7d",

@@ -59,3 +59,19 @@ def test_without_an_import_every_count_is_fresh(app_ctx):
     _family(school, "+12535550102")
 
     assert audience.cached_summary(EVERYONE, ["phone"])["households"] == 2
+
+
+def test_the_outreach_limit_reads_the_kept_addresses(app_ctx):
+    school = factories.building()
+    _family(school, "+12535550101")
+    _imported()
+    first = audience.cached_addresses(EVERYONE, ["phone"])
+    _family(school, "+12535550102")
+
+    assert first == ["+12535550101"]
+    assert audience.cached_addresses(EVERYONE, ["phone"]) == first
+    _imported()
+    assert audience.cached_addresses(EVERYONE, ["phone"]) == [
+        "+12535550101",
+        "+12535550102",
+    ]
