@@ -10,15 +10,26 @@ ones. Google's TTS endpoint is faked at the HTTP layer (`responses`), so
 the figures count requests, not Google's speed; `--engine espeak` makes
 real audio instead. With `--dial`, the delivery engine then dials every
 call against the Plivo sandbox (in-process) at `--cps` calls per second,
-and the time from the run's start to the last call dialled is measured.
+and the time from the run's start to the last call dialled is measured;
+then every call's answer XML is built as the answer callback builds it,
+and its CPU time and SQL statements per call are counted.
+
+The bench starts a Redis server of its own: the calls-per-second throttle
+is one timeline per Redis, and sharing the machine's Redis with any other
+process that dials (a worker, another bench) made this bench wait for the
+other's slots (1.4 calls/s instead of 50).
 Prints the figures and one JSON line last.
 """
 
 import argparse
 import base64
+import contextlib
 import json
 import random
 import re
+import shutil
+import subprocess
+import tempfile
 import time
 import uuid
 from datetime import date
@@ -26,8 +37,10 @@ from datetime import time as dtime
 
 import psycopg
 import responses
+from redis import Redis
 from sqlalchemy import func, insert, select
 
+from bench.services import free_port
 from portal import create_app
 from portal.config import Config
 from portal.extensions import db
@@ -58,6 +71,30 @@ def scratch_database() -> tuple[str, str]:
 def drop_database(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def private_redis():
+    """A Redis server of this run's own (its own throttle timeline); its URL."""
+    folder = tempfile.mkdtemp(prefix="bench-attendance-redis-")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(Exception):
+                Redis.from_url(url).ping()
+                break
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def seed_district(absences: int, languages: list[str], rng) -> list[dict]:
@@ -209,6 +246,43 @@ def dial_all(app, message_ids, started) -> float:
             return elapsed, states
 
 
+def answer_costs(message_ids) -> dict:
+    """Build every call's answer XML as the answer callback does: CPU, SQL."""
+    from sqlalchemy import event
+
+    from portal.delivery.content import voice_parts
+    from portal.delivery.models import Delivery
+    from portal.telephony import xml
+
+    ids = list(
+        db.session.scalars(
+            select(Delivery.id).where(
+                Delivery.message_id.in_(message_ids), Delivery.channel == "phone"
+            )
+        )
+    )
+    statements = []
+    count = lambda *_args: statements.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", count)
+    cpu = 0.0
+    for delivery_id in ids:
+        db.session.remove()  # each answer is a request with a fresh session
+        started = time.process_time()
+        delivery = db.session.get(Delivery, delivery_id)
+        xml.answer(
+            voice_parts(delivery), caller=delivery.message.building.name,
+            number="+12535550100", language=delivery.content_language,
+            repeat_url="http://portal.test/repeat", machine=False,
+        )  # fmt: skip
+        cpu += time.process_time() - started
+    event.remove(db.engine, "before_cursor_execute", count)
+    return {
+        "answers_built": len(ids),
+        "answer_cpu_ms_per_call": round(1000 * cpu / max(len(ids), 1), 2),
+        "answer_sql_per_call": round(len(statements) / max(len(ids), 1), 1),
+    }
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--absences", type=int, default=10_000)
@@ -221,6 +295,16 @@ def main(argv=None) -> dict:
     languages = LANGUAGES[: args.languages]
 
     name, url = scratch_database()
+    try:
+        with private_redis() as redis_url:
+            return _with_services(args, languages, rng, name, url, redis_url)
+    finally:
+        drop_database(name)
+        shutil.rmtree(f"/tmp/{name}-audio", ignore_errors=True)
+
+
+def _with_services(args, languages, rng, name, url, redis_url) -> dict:
+    """The sandbox (with --dial) and the app, then the measurements."""
     sandbox = None
     try:
         if args.dial:
@@ -230,7 +314,7 @@ def main(argv=None) -> dict:
                 {"calls_per_second": args.cps, "callbacks": False}
             ).start()
         overrides = {
-            "DATABASE_URL": url, "TTS_ENGINE": args.engine,
+            "DATABASE_URL": url, "REDIS_URL": redis_url, "TTS_ENGINE": args.engine,
             "PLIVO_CALLS_PER_SECOND": args.cps,
             "PLIVO_API_URL": sandbox.base_url if sandbox else "http://127.0.0.1:9",
             "AUDIO_DIR": f"/tmp/{name}-audio", "TTS_RETRY_DELAYS": (0.1, 0.2),
@@ -246,7 +330,6 @@ def main(argv=None) -> dict:
     finally:
         if sandbox is not None:
             sandbox.server.shutdown()
-        drop_database(name)
 
 
 def _measure(app, args, languages, rng, dial: bool) -> dict:
@@ -265,6 +348,7 @@ def _measure(app, args, languages, rng, dial: bool) -> dict:
     dial_seconds, dialled = (
         dial_all(app, day1["message_ids"], day1["started"]) if dial else (None, None)
     )
+    answers = answer_costs(day1["message_ids"]) if dial else {}
     day2 = run_day(DAY2)
     figures = {
         "bench": "attendance",
@@ -281,6 +365,7 @@ def _measure(app, args, languages, rng, dial: bool) -> dict:
         "dial_cps": args.cps if dial else None,
         "day1_phone_states": dialled,
         "day1_start_to_last_dial_seconds": round(dial_seconds, 1) if dial else None,
+        **answers,
     }
     for key, value in figures.items():
         print(f"{key:34} {value}")

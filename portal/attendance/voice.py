@@ -11,7 +11,10 @@ that language has a template (no voice is needed to write it).
 
 from datetime import date
 
-from portal.attendance import households, service, wording
+from sqlalchemy import select
+
+from portal.attendance import wording
+from portal.attendance.models import Absence
 from portal.delivery import audio
 from portal.delivery.content import (
     VoicePart,
@@ -19,34 +22,58 @@ from portal.delivery.content import (
     register_text_provider,
     register_voice_provider,
 )
-from portal.directory.models import Building
+from portal.directory.models import Building, Student
 from portal.extensions import db
 from portal.telephony import tts
 
 
 def _call_facts(delivery):
-    """The building, the date and the children named in this delivery."""
+    """The building, the date and the children named in this delivery.
+
+    A child whose absence is held now is left out, unless every child of
+    the delivery is held (the call was already on its way).
+    """
     message = delivery.message
     day = date.fromisoformat(message.audience["attendance_date"])
     building = db.session.get(Building, message.building_id)
     student_ids = list(delivery.recipients.get("students", []))
-    held = {a.student_id for a in households.absences_for(building.id, day, held=True)}
+    absence = (
+        (Absence.student_id == Student.id)
+        & (Absence.date == day)
+        & (Absence.building_id == building.id)
+    )
+    rows = db.session.execute(
+        select(Student.id, Student.first_name, Student.last_name, Absence.held)
+        .outerjoin(Absence, absence)
+        .where(Student.id.in_(student_ids))
+    )
+    names, held = {}, set()
+    for student_id, first, last, is_held in rows:
+        names[student_id] = f"{first} {last}"
+        if is_held:
+            held.add(student_id)
     named = [s for s in student_ids if s not in held] or student_ids
-    names = service.student_names(named)
     return building, day, [names[s] for s in named if s in names]
 
 
 def call_plan(delivery) -> tuple[list | None, wording.Wording, list[str], tuple]:
-    """The cached clips of the call (None if any is missing), and its text."""
+    """The cached clips of the call (None if any is missing), and its text.
+
+    Built while the family's phone is answered, so it asks the database
+    little: the run already chose the call's language (`content_language`)
+    and made every clip, found here in one query.
+    """
     building, day, names = _call_facts(delivery)
-    spoken = service.call_language(delivery.language)
-    words = wording.template_for(spoken.template)
+    words = wording.template_for(delivery.content_language) or wording.template_for(
+        "en"
+    )
+    choice = tts.choose_voice(words.language)
     clips = None
-    if tts.get_engine(spoken.engine).makes_audio:
+    if tts.get_engine(choice.engine).makes_audio:
         pieces = wording.pieces(words, names, building.name, day)
-        found = [tts.find_clip(spoken.engine, spoken.voice, p) for p in pieces]
+        found = tts.find_clips(choice.engine, choice.language, pieces)
         clips = found if all(found) else None
-        if clips is None and spoken.voice not in tts.PLIVO_SPEAK_LANGUAGES:
+        if clips is None and choice.language not in tts.PLIVO_SPEAK_LANGUAGES:
             words = wording.template_for("en")
     return clips, words, names, (building.name, day)
 

@@ -202,16 +202,21 @@ def text_hash(text: str) -> str:
 
 def find_clip(engine: str, language: str, text: str) -> TtsClip | None:
     """The cached clip for this text, if it was made and its file exists."""
-    clip = db.session.scalar(
+    return find_clips(engine, language, [text])[0]
+
+
+def find_clips(engine: str, language: str, texts: list[str]) -> list[TtsClip | None]:
+    """The cached clips of these texts in order, None where missing (one query)."""
+    hashes = [text_hash(t) for t in texts]
+    rows = db.session.scalars(
         select(TtsClip).where(
             TtsClip.engine == engine,
             TtsClip.language == language,
-            TtsClip.text_hash == text_hash(text),
+            TtsClip.text_hash.in_(set(hashes)),
         )
     )
-    if clip is not None and clip_path(clip).exists():
-        return clip
-    return None
+    found = {clip.text_hash: clip for clip in rows if clip_path(clip).exists()}
+    return [found.get(h) for h in hashes]
 
 
 def cached_hashes(engine: str, language: str, hashes: set[str]) -> set[str]:
