@@ -6,23 +6,30 @@ and on SQLite (a temporary file):
 
 - the irreducible work: reading the CSVs and validating each distinct phone
   number with phonenumbers, nothing else;
-- a full import into an empty database;
-- a re-import with 1% of the rows changed;
+- a full import into empty tables;
+- a re-import with 1% of the rows changed, into the database the full
+  import left (on PostgreSQL after a VACUUM ANALYZE, as autovacuum would
+  have done by the next day; not timed);
 - a full import of a district a quarter the size (for the growth ratio).
 
-Each step runs in a child process, so its peak memory is its own. Prints
-a table, then one JSON line with the figures and the ratios.
+Every step runs in a fresh Python process (`--step`), so its time, CPU
+and peak memory are its own and nothing is cached from an earlier step.
+Each step runs `--repeat` times (a full import and its re-import as a
+pair, on a fresh database each time); the figures are medians. Prints a
+table, then one JSON line with the figures and the ratios.
 """
 
 import argparse
 import csv
 import json
-import multiprocessing
 import os
 import platform
 import random
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +38,7 @@ from pathlib import Path
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL") or os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql://127.0.0.1:5432/test"
 )
+ROOT = Path(__file__).resolve().parents[1]
 PHONE_COLUMNS = {
     "buildings.csv": ("phone",),
     "students.csv": (),
@@ -39,23 +47,7 @@ PHONE_COLUMNS = {
 }
 
 
-def _in_child(function, *args):
-    """Run `function(*args)` in a forked process; returns (result, peak MiB)."""
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-
-    def target():
-        result = function(*args)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        queue.put((result, peak))
-
-    process = context.Process(target=target)
-    process.start()
-    result, peak = queue.get()
-    process.join()
-    if process.exitcode:
-        raise RuntimeError(f"{function.__name__} failed in the child process")
-    return result, peak
+# --- the steps, each run in its own process ---------------------------------
 
 
 def irreducible(directory: Path) -> dict:
@@ -80,14 +72,13 @@ def irreducible(directory: Path) -> dict:
                             continue
                         phonenumbers.is_possible_number_with_reason(number)
                         phonenumbers.is_valid_number(number)
-    return {
-        "seconds": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
-    }
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}
 
 
 def timed_import(database_url: str, directory: Path, fresh: bool) -> dict:
     """One import; with `fresh`, into newly created empty tables."""
+    from sqlalchemy import text
+
     from portal import create_app
     from portal.config import Config
     from portal.directory.importer import run_import
@@ -98,14 +89,86 @@ def timed_import(database_url: str, directory: Path, fresh: bool) -> dict:
         if fresh:
             db.drop_all()
             db.create_all()
+        server = _ServerCpu(db, text)
         started, cpu = time.perf_counter(), time.process_time()
         result = run_import(directory, actor="bench", force=True)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
+        server_cpu = server.used()
         db.engine.dispose()
     if result.status != "imported":
         raise RuntimeError(f"import {result.status}: {result.problems[:5]}")
-    return {"seconds": seconds, "cpu": cpu, "counts": result.counts}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "server_cpu": server_cpu,
+        "counts": result.counts,
+    }
+
+
+class _ServerCpu:
+    """CPU seconds of the PostgreSQL backend serving the import's session.
+
+    Read from /proc, so only when the server runs on this machine and its
+    processes are readable; None otherwise (and on SQLite).
+    """
+
+    def __init__(self, db, text) -> None:
+        self.path = None
+        if db.engine.dialect.name != "postgresql":
+            return
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        self.path = Path(f"/proc/{pid}/stat")
+        self.start = self._read()
+
+    def _read(self) -> float | None:
+        try:
+            fields = self.path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def used(self) -> float | None:
+        if self.path is None or self.start is None:
+            return None
+        end = self._read()
+        return None if end is None else end - self.start
+
+
+def vacuum_analyze(database_url: str) -> dict:
+    """What autovacuum does between two daily imports (not timed)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute("VACUUM ANALYZE")
+    return {}
+
+
+STEPS = {
+    "irreducible": lambda a: irreducible(Path(a.dir)),
+    "import": lambda a: timed_import(a.url, Path(a.dir), a.fresh),
+    "vacuum": lambda a: vacuum_analyze(a.url),
+}
+
+
+def run_step(args) -> None:
+    result = STEPS[args.step](args)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def _step(*args: str) -> dict:
+    """Run one step in a fresh interpreter; returns what it printed last."""
+    command = [sys.executable, "-m", "bench.import_directory", "--step", *args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    if done.returncode:
+        raise RuntimeError(f"step {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the synthetic district --------------------------------------------------
 
 
 def change_one_percent(source: Path, target: Path, seed: int = 5) -> None:
@@ -146,6 +209,9 @@ def _rewrite(path: Path, chosen, column: str, value) -> None:
         csv.writer(f).writerows(rows)
 
 
+# --- the whole benchmark -----------------------------------------------------
+
+
 def _scratch_postgres():
     import psycopg
 
@@ -163,29 +229,58 @@ def _drop_postgres(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def measure(database: str, url: str, dirs: dict) -> dict:
-    full, full_peak = _in_child(timed_import, url, dirs["full"], True)
-    again, again_peak = _in_child(timed_import, url, dirs["changed"], False)
-    quarter, quarter_peak = _in_child(timed_import, url, dirs["quarter"], True)
+def measure(database: str, url: str, dirs: dict, repeat: int) -> dict:
+    """Full import, re-import and quarter-size import, `repeat` times each."""
+    fulls, agains, quarters = [], [], []
+    for _ in range(repeat):
+        fulls.append(
+            _step("import", "--url", url, "--dir", str(dirs["full"]), "--fresh")
+        )
+        if database == "postgresql":
+            _step("vacuum", "--url", url)
+        agains.append(_step("import", "--url", url, "--dir", str(dirs["changed"])))
+    for _ in range(repeat):
+        quarter_dir = str(dirs["quarter"])
+        quarters.append(_step("import", "--url", url, "--dir", quarter_dir, "--fresh"))
+
+    def median(runs: list[dict], key: str):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        return round(statistics.median(values), 2) if values else None
+
     return {
         "database": database,
-        "full_s": round(full["seconds"], 2),
-        "full_cpu_s": round(full["cpu"], 2),
-        "reimport_1pct_s": round(again["seconds"], 2),
-        "reimport_cpu_s": round(again["cpu"], 2),
-        "quarter_full_s": round(quarter["seconds"], 2),
-        "peak_mib": round(max(full_peak, again_peak, quarter_peak)),
-        "reimport_counts": again["counts"],
+        "full_s": median(fulls, "seconds"),
+        "full_cpu_s": median(fulls, "cpu"),
+        "full_server_cpu_s": median(fulls, "server_cpu"),
+        "reimport_1pct_s": median(agains, "seconds"),
+        "reimport_cpu_s": median(agains, "cpu"),
+        "quarter_full_s": median(quarters, "seconds"),
+        "full_runs_s": [round(r["seconds"], 2) for r in fulls],
+        "reimport_runs_s": [round(r["seconds"], 2) for r in agains],
+        "peak_mib": round(max(r["peak_mib"] for r in fulls + agains + quarters)),
+        "reimport_counts": agains[-1]["counts"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--databases", default="postgresql,sqlite", help="comma-separated"
+    )
+    parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.step:
+        run_step(args)
+        return
 
     from portal.directory.synthetic import write_district
 
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench-directory-"))
     dirs = {"full": work / "full", "quarter": work / "quarter"}
     started = time.perf_counter()
@@ -195,26 +290,38 @@ def main() -> None:
     change_one_percent(dirs["full"], dirs["changed"])
     generated = time.perf_counter() - started
 
-    base, base_peak = _in_child(irreducible, dirs["full"])
-    results = []
-    name, pg_url = _scratch_postgres()
     try:
-        results.append(measure("postgresql", pg_url, dirs))
+        bases = [
+            _step("irreducible", "--dir", str(dirs["full"])) for _ in range(args.repeat)
+        ]
+        results = []
+        for database in args.databases.split(","):
+            if database == "postgresql":
+                name, url = _scratch_postgres()
+                try:
+                    results.append(measure(database, url, dirs, args.repeat))
+                finally:
+                    _drop_postgres(name)
+            else:
+                url = f"sqlite:///{work / 'bench.sqlite3'}"
+                results.append(measure(database, url, dirs, args.repeat))
     finally:
-        _drop_postgres(name)
-    sqlite_url = f"sqlite:///{work / 'bench.sqlite3'}"
-    results.append(measure("sqlite", sqlite_url, dirs))
-    shutil.rmtree(work)
+        shutil.rmtree(work)
 
-    _report(args.students, generated, base, base_peak, results)
+    base = {
+        "seconds": statistics.median(b["seconds"] for b in bases),
+        "cpu": statistics.median(b["cpu"] for b in bases),
+        "peak_mib": max(b["peak_mib"] for b in bases),
+    }
+    _report(args, generated, base, results, load_before)
 
 
 COLUMNS = (
     ("database", "database"),
     ("full s", "full_s"),
     ("full cpu s", "full_cpu_s"),
+    ("server cpu s", "full_server_cpu_s"),
     ("full/irreducible", "full_over_irreducible"),
-    ("cpu full/irreducible", "full_cpu_over_irreducible_cpu"),
     ("1% re-import s", "reimport_1pct_s"),
     ("re-import/full", "reimport_over_full"),
     ("quarter full s", "quarter_full_s"),
@@ -223,31 +330,32 @@ COLUMNS = (
 )
 
 
-def _report(students, generated, baseline, base_peak, results) -> None:
-    base, base_cpu = baseline["seconds"], baseline["cpu"]
+def _report(args, generated, base, results, load_before) -> None:
+    load_after = os.getloadavg()[0]
     print(
-        f"students: {students:,}  generate: {generated:.1f} s  "
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"students: {args.students:,}  repeat: {args.repeat} (medians)  "
+        f"generate: {generated:.1f} s  machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load_before:.1f} before, {load_after:.1f} after"
     )
     print(
-        f"irreducible work (read + validate phones): {base:.2f} s "
-        f"(cpu {base_cpu:.2f} s), peak {base_peak:.0f} MiB"
+        f"irreducible work (read + validate phones): {base['seconds']:.2f} s "
+        f"(cpu {base['cpu']:.2f} s), peak {base['peak_mib']:.0f} MiB"
     )
     print(" | ".join(title for title, _key in COLUMNS))
     figures = {
-        "students": students,
-        "irreducible_s": round(base, 2),
-        "irreducible_cpu_s": round(base_cpu, 2),
-        "load_average": round(os.getloadavg()[0], 1),
+        "students": args.students,
+        "repeat": args.repeat,
+        "irreducible_s": round(base["seconds"], 2),
+        "irreducible_cpu_s": round(base["cpu"], 2),
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         "runs": [],
     }
     for r in results:
         row = {
             **r,
-            "full_over_irreducible": round(r["full_s"] / base, 2),
-            "full_cpu_over_irreducible_cpu": round(r["full_cpu_s"] / base_cpu, 2),
+            "full_over_irreducible": round(r["full_s"] / base["seconds"], 2),
+            "full_cpu_over_irreducible_cpu": round(r["full_cpu_s"] / base["cpu"], 2),
             "reimport_over_full": round(r["reimport_1pct_s"] / r["full_s"], 3),
             "growth_4x": round(r["full_s"] / r["quarter_full_s"], 2),
         }

@@ -6,8 +6,10 @@ completely before anything is kept, writes only what changed in one
 transaction, and records the run. Needs an app context.
 """
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +82,9 @@ def run_import(
     try:
         if not present:
             raise _Stop("rejected", [f"{directory}: no directory files found"])
-        job.read()
-        job.write()
+        with _collector_paused():
+            job.read()
+            job.write()
         _keep_or_discard(job, run_id, actor, dry_run)
         status = "dry_run" if dry_run else "imported"
     except _Stop as stop:
@@ -100,6 +103,24 @@ def run_import(
     return ImportResult(
         run_id, status, job.counts, job.problems, job.warnings, duration
     )
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cycle collector while rows are read and written.
+
+    A run holds hundreds of thousands of small tuples until it ends and
+    makes no garbage cycles worth collecting; the collector would walk all
+    of them (and phonenumbers' metadata) again and again, which cost a
+    third of a run's CPU. It runs again, as before, afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _keep_or_discard(job: "_Import", run_id: int, actor: str, dry_run: bool) -> None:
