@@ -133,6 +133,9 @@ class Environment:
                 f"serve_gunicorn({settings}, '127.0.0.1', {self.sandbox_port})",
             ]
         )
+        # One worker per core (each holds the GIL) × 8 threads: enough to
+        # overlap database waits, and within the 15 connections SQLAlchemy
+        # pools per process (with 16 threads, one could wait for a connection).
         self._start(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
@@ -143,7 +146,7 @@ class Environment:
                 "-k",
                 "gthread",
                 "--threads",
-                "16",
+                "8",
                 "--log-level",
                 "warning",
                 "wsgi:app",
