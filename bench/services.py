@@ -60,6 +60,8 @@ class Environment:
         self.processes: list[subprocess.Popen] = []
         self.worker_processes: list[subprocess.Popen] = []
         self.peak_kb = 0
+        # The sandbox and the portal answering callbacks, for CPU accounting.
+        self.named: dict[str, subprocess.Popen] = {}
         self.database = f"bench_fanout_{uuid.uuid4().hex[:8]}"
         self.redis_dir = tempfile.mkdtemp(prefix="bench-redis-")
         self.redis_port, self.sandbox_port, self.web_port = (
@@ -125,7 +127,7 @@ class Environment:
                 "fetch_audio": False,
             }
         )
-        self._start(
+        self.named["sandbox"] = self._start(
             [
                 sys.executable,
                 "-c",
@@ -136,7 +138,7 @@ class Environment:
         # One worker per core (each holds the GIL) × 8 threads: enough to
         # overlap database waits, and within the 15 connections SQLAlchemy
         # pools per process (with 16 threads, one could wait for a connection).
-        self._start(
+        self.named["callback_server"] = self._start(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
                 "-b",
