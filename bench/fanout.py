@@ -16,11 +16,12 @@ Prints a table, then one JSON line last.
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
@@ -30,30 +31,39 @@ AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
 AUTH_TOKEN = "bench-token"
 
 
-def bare_calls(args: tuple[str, int]) -> int:
-    """One process of the bare loop: `count` SDK calls, one client."""
-    import plivo
+def bare_calls(args: tuple[str, int, int]) -> int:
+    """One process of the bare loop: `threads` threads, one SDK client each."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    from portal.telephony.plivo_client import RewriteAdapter
+    base_url, count, threads = args
 
-    base_url, count = args
-    client = plivo.RestClient(AUTH_ID, AUTH_TOKEN, timeout=10)
-    client.session.mount("https://api.plivo.com", RewriteAdapter(base_url))
-    for n in range(count):
-        client.voice_retry_count = 2
-        client.calls.create(
-            from_="+12535550100",
-            to_=f"+1253{8000000 + n % 80:07d}",
-            answer_url="http://127.0.0.1:9/answer",
-        )
-    return count
+    def loop(per: int) -> int:
+        import plivo
+
+        from portal.telephony.plivo_client import RewriteAdapter
+
+        client = plivo.RestClient(AUTH_ID, AUTH_TOKEN, timeout=10)
+        client.session.mount("https://api.plivo.com", RewriteAdapter(base_url))
+        for n in range(per):
+            client.voice_retry_count = 2
+            client.calls.create(
+                from_="+12535550100",
+                to_=f"+1253{8000000 + n % 80:07d}",
+                answer_url="http://127.0.0.1:9/answer",
+            )
+        return per
+
+    with ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(loop, [max(1, count // threads)] * threads))
 
 
-def bare_rate(base_url: str, workers: int, total: int) -> float:
+def bare_rate(base_url: str, workers: int, in_flight: int, total: int) -> float:
+    """SDK calls per second with the pipeline's concurrency (workers x in flight)."""
     per = max(1, total // workers)
     started = time.monotonic()
     with ProcessPoolExecutor(workers) as pool:
-        done = sum(pool.map(bare_calls, [(base_url, per)] * workers))
+        jobs = [(base_url, per, in_flight)] * workers
+        done = sum(pool.map(bare_calls, jobs))
     return done / (time.monotonic() - started)
 
 
@@ -95,31 +105,33 @@ def add_message(kind: str, households: int, start: int = 0) -> int:
 
 
 def dialled(message_id: int) -> int:
-    from portal.delivery.models import Delivery
+    """Deliveries the provider accepted (submitted, or already final)."""
+    from portal.delivery.models import CLAIMED, PENDING, Delivery
     from portal.extensions import db
 
     db.session.rollback()
     return db.session.scalar(
         select(func.count(Delivery.id)).where(
-            Delivery.message_id == message_id, Delivery.attempt_count > 0
+            Delivery.message_id == message_id,
+            Delivery.state.not_in((PENDING, CLAIMED)),
         )
     )
 
 
-def wait_dialled(message_id: int, target: int, limit: float) -> float:
+def wait_dialled(message_id: int, target: int, limit: float, poll=0.2) -> float:
     deadline = time.monotonic() + limit
     while dialled(message_id) < target:
         if time.monotonic() > deadline:
             raise SystemExit(f"gave up: message {message_id} not dialled in {limit}s")
-        time.sleep(0.2)
+        time.sleep(poll)
     return time.monotonic()
 
 
-def phase_a(env, households: int) -> dict:
+def phase_a(env, households: int, in_flight: int) -> dict:
     from portal.delivery import engine
 
     env.sandbox_config(calls_per_second=0, api_limit=0)
-    env.restart_workers(PLIVO_CALLS_PER_SECOND="0")
+    env.restart_workers(PLIVO_CALLS_PER_SECOND="0", DELIVERY_IN_FLIGHT=str(in_flight))
     callbacks_before = env.sandbox_stats()["counts"].get("callbacks_sent", 0)
     message_id = add_message("closure", households)
     started = time.monotonic()
@@ -130,7 +142,7 @@ def phase_a(env, households: int) -> dict:
     env.wait_final(message_id, limit=households)
     drained = time.monotonic()
     callbacks = env.sandbox_stats()["counts"].get("callbacks_sent", 0)
-    bare = bare_rate(env.sandbox_url, env.workers, min(households, 20_000))
+    bare = bare_rate(env.sandbox_url, env.workers, in_flight, min(households, 20_000))
     return {
         "pipeline_per_s": round(pipeline, 1),
         "bare_sdk_per_s": round(bare, 1),
@@ -141,12 +153,14 @@ def phase_a(env, households: int) -> dict:
     }
 
 
-def phase_b(env, households: int, limit: int = 50) -> dict:
+def phase_b(env, households: int, in_flight: int, limit: int = 50) -> dict:
     from portal.delivery import engine
 
     env.sandbox_reset()
     env.sandbox_config(calls_per_second=limit, api_limit=300, api_window_seconds=5)
-    env.restart_workers(PLIVO_CALLS_PER_SECOND=str(limit))
+    env.restart_workers(
+        PLIVO_CALLS_PER_SECOND=str(limit), DELIVERY_IN_FLIGHT=str(in_flight)
+    )
     message_id = add_message("closure", households, start=300_000)
     started = time.monotonic()
     engine.enqueue_message(message_id)
@@ -164,7 +178,6 @@ def phase_b(env, households: int, limit: int = 50) -> dict:
 
 def phase_c(env, outreach: int, emergencies: int = 5) -> dict:
     from portal.delivery import engine
-    from portal.delivery.models import Attempt, Delivery
     from portal.extensions import db
 
     big = add_message("outreach", outreach, start=600_000)
@@ -173,15 +186,10 @@ def phase_c(env, outreach: int, emergencies: int = 5) -> dict:
     delays = []
     for n in range(emergencies):
         message_id = add_message("emergency", 1, start=900_000 + n)
-        approved = datetime.now(UTC)
+        approved = time.monotonic()
         engine.enqueue_message(message_id)
-        wait_dialled(message_id, 1, limit=120)
-        first = db.session.scalar(
-            select(func.min(Attempt.started_at))
-            .join(Delivery)
-            .where(Delivery.message_id == message_id)
-        )
-        delays.append((first - approved).total_seconds())
+        # First dial: the provider accepted the emergency's call.
+        delays.append(wait_dialled(message_id, 1, limit=120, poll=0.01) - approved)
         time.sleep(1)
     engine.cancel(big)
     db.session.commit()
@@ -192,19 +200,114 @@ def phase_c(env, outreach: int, emergencies: int = 5) -> dict:
     }
 
 
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by every process in a process group."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile(env, households: int) -> dict:
+    """Deliver `households` calls from this process, then again under cProfile.
+
+    Returns, per delivery of the first (unprofiled) run: CPU milliseconds
+    in the worker (all its threads), its PostgreSQL backend, the sandbox and
+    the callback server, and statements and commits sent. The cProfile
+    listing of the second run (the slice's own thread) goes to stderr.
+    """
+    import cProfile
+    import pstats
+
+    from sqlalchemy import event, text
+
+    from portal.delivery import worker
+    from portal.extensions import db
+
+    env.sandbox_config(calls_per_second=0, api_limit=0)
+    env.app.config["PLIVO_CALLS_PER_SECOND"] = 0
+    counts = {"statements": 0, "commits": 0}
+    event.listen(
+        db.engine, "before_cursor_execute", lambda *_: _count(counts, "statements")
+    )
+    event.listen(db.engine, "commit", lambda *_: _count(counts, "commits"))
+    backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.commit()
+
+    message_id = add_message("closure", households, start=950_000)
+    groups = {name: process.pid for name, process in env.named.items()}
+    before = {name: process_group_cpu(pid) for name, pid in groups.items()}
+    backend_before, cpu_before = backend_cpu(backend), time.process_time()
+    counts.update(statements=0, commits=0)
+    while dialled(message_id) < households:
+        worker.work_slice(message_id)
+    cpu = time.process_time() - cpu_before
+    sent = dict(counts)
+    env.wait_final(message_id, limit=households)
+    per = {
+        "worker_cpu_ms": cpu,
+        "postgres_backend_cpu_ms": backend_cpu(backend) - backend_before,
+        **{
+            f"{name}_cpu_ms": process_group_cpu(pid) - before[name]
+            for name, pid in groups.items()
+        },
+    }
+    result = {k: round(1000 * v / households, 2) for k, v in per.items()}
+    result["statements"] = round(sent["statements"] / households, 2)
+    result["commits"] = round(sent["commits"] / households, 2)
+
+    message_id = add_message("closure", households, start=970_000)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    while dialled(message_id) < households:
+        worker.work_slice(message_id)
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    return result
+
+
+def _count(counts: dict, name: str) -> None:
+    counts[name] += 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--limited-households", type=int, default=None)
     parser.add_argument("--outreach-households", type=int, default=None)
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=4,
+        help="provider requests each worker keeps in flight (DELIVERY_IN_FLIGHT)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only profile the worker in this process: CPU and statements per call",
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        with services.Environment(0, AUTH_ID, AUTH_TOKEN) as env:
+            print(json.dumps({"per_delivery": profile(env, args.households)}))
+        return 0
     limited = args.limited_households or min(args.households, 3000)
     outreach = args.outreach_households or min(args.households, 100_000)
 
     with services.Environment(args.workers, AUTH_ID, AUTH_TOKEN) as env:
-        a = phase_a(env, args.households)
-        b = phase_b(env, limited)
+        a = phase_a(env, args.households, args.in_flight)
+        b = phase_b(env, limited, args.in_flight)
         c = phase_c(env, outreach)
         d = {"worker_peak_rss_mb": env.worker_peak_mb()}
 

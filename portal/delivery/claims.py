@@ -1,11 +1,13 @@
 """Claims with leases: who may work on a delivery, and for how long.
 
-On PostgreSQL a batch is claimed with `FOR UPDATE SKIP LOCKED`, so workers
-never wait for each other or take the same row. SQLite serialises writers,
-so there a plain guarded UPDATE is enough. Every later write by a worker is
+A batch is claimed with one `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE
+SKIP LOCKED) UPDATE … FROM picked RETURNING id`, so workers never wait for
+each other or take the same row (SQLite, which serialises writers, ignores
+the lock clause). Every later write by a worker is
 fenced by its claim token: if the sweeper took the row back, it stops.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -25,33 +27,32 @@ def _due(message_id: int, now):
 
 
 def claim(message_id: int, token: str, limit: int) -> list[int]:
-    """Claim up to `limit` due deliveries of a message; returns their ids."""
+    """Claim up to `limit` due deliveries of a message; returns their ids.
+
+    One statement. The rows are picked and locked in a materialised CTE:
+    as a plain `IN (subquery)` PostgreSQL may run the subquery again and,
+    skipping the rows it just locked, take more than `limit`.
+    """
     now = utcnow()
     lease = now + timedelta(seconds=lease_seconds())
-    candidates = (
+    picked = (
         select(Delivery.id)
         .where(_due(message_id, now))
         .order_by(Delivery.priority, Delivery.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
     )
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(candidates))
-    if not ids:
-        db.session.rollback()
-        return []
-
-    db.session.execute(
+    ids = db.session.scalars(
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.state == PENDING)
+        .where(Delivery.id == picked.c.id, Delivery.state == PENDING)
         .values(state=CLAIMED, claimed_by=token, lease_until=lease, updated_at=now)
+        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
     db.session.commit()
-    mine = select(Delivery.id).where(
-        Delivery.id.in_(ids), Delivery.claimed_by == token, Delivery.state == CLAIMED
-    )
-    return sorted(db.session.scalars(mine))
+    return sorted(ids)
 
 
 def release(ids: list[int], token: str) -> None:
@@ -71,16 +72,28 @@ def release(ids: list[int], token: str) -> None:
     db.session.commit()
 
 
-def begin_attempt(delivery: Delivery, token: str) -> Attempt | None:
-    """Write and commit the attempt row before the provider request.
+@dataclass(frozen=True)
+class Started:
+    """An attempt row committed for a request about to be sent."""
 
-    Returns None when the claim is no longer ours (nothing is sent then).
+    delivery_id: int
+    attempt_id: int
+    number: int
+
+
+def begin_attempts(delivery_ids: list[int], token: str) -> dict[int, Started]:
+    """Write and commit the attempt rows before the provider requests.
+
+    One transaction for the batch. Returns the attempts by delivery id, for
+    the deliveries whose claim is still ours (nothing is sent for the rest).
     """
+    if not delivery_ids:
+        return {}
     now = utcnow()
-    result = db.session.execute(
+    counted = db.session.execute(
         update(Delivery)
         .where(
-            Delivery.id == delivery.id,
+            Delivery.id.in_(delivery_ids),
             Delivery.claimed_by == token,
             Delivery.state == CLAIMED,
         )
@@ -89,18 +102,35 @@ def begin_attempt(delivery: Delivery, token: str) -> Attempt | None:
             lease_until=now + timedelta(seconds=lease_seconds()),
             updated_at=now,
         )
+        .returning(Delivery.id, Delivery.attempt_count)
+        .execution_options(synchronize_session=False)
+    ).all()
+    attempts = [
+        Attempt(delivery_id=delivery_id, number=number, started_at=now)
+        for delivery_id, number in counted
+    ]
+    db.session.add_all(attempts)
+    db.session.flush()
+    started = {a.delivery_id: Started(a.delivery_id, a.id, a.number) for a in attempts}
+    db.session.commit()
+    return started
+
+
+def withdraw(attempts: list[Started], token: str) -> None:
+    """Attempts whose request was never sent: noted, deliveries back in line."""
+    if not attempts:
+        return
+    now = utcnow()
+    db.session.execute(
+        update(Attempt)
+        .where(
+            Attempt.id.in_([a.attempt_id for a in attempts]),
+            Attempt.result.is_(None),
+        )
+        .values(result="not_dialled", finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        db.session.rollback()
-        return None
-    db.session.refresh(delivery)
-    attempt = Attempt(
-        delivery_id=delivery.id, number=delivery.attempt_count, started_at=now
-    )
-    db.session.add(attempt)
-    db.session.commit()
-    return attempt
+    release([a.delivery_id for a in attempts], token)
 
 
 def next_due(message_id: int):

@@ -46,9 +46,9 @@ def _enqueue(message_id: int, queue_name: str, count: int = 1) -> None:
 
 
 def _redis():
-    from portal.delivery.throttle import _shared_connection
+    from portal.delivery.throttle import shared_connection
 
-    return _shared_connection()
+    return shared_connection()
 
 
 def enqueue_message(message_id: int) -> None:

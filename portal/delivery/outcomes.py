@@ -8,7 +8,7 @@ nothing.
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select
 
 from portal.delivery import rules
 from portal.delivery.models import (
@@ -84,41 +84,50 @@ def open_contact_problem(delivery: Delivery, reason: str) -> None:
     )
 
 
-def accepted(delivery: Delivery, attempt: Attempt, token: str, provider_id: str):
-    """The provider took the request: submitted, unless a callback beat us."""
-    # Lock the delivery before its attempt, in the order the callbacks use
-    # (`locked` first), or a fast callback and this commit deadlock.
+def accepted(token: str, sent: list[tuple[int, int, str]]) -> None:
+    """The provider took these requests: submitted, unless a callback beat us.
+
+    `sent` holds (delivery id, attempt id, provider id); one transaction for
+    the batch.
+    """
+    if not sent:
+        return
+    sent = sorted(sent)
+    # Lock the deliveries before their attempts, in id order, as the
+    # callbacks do (`locked` first), or a fast callback and this deadlock.
     db.session.execute(
-        select(Delivery.id).where(Delivery.id == delivery.id).with_for_update()
+        select(Delivery.id)
+        .where(Delivery.id.in_([delivery_id for delivery_id, _, _ in sent]))
+        .order_by(Delivery.id)
+        .with_for_update()
     )
-    now = utcnow()
-    db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id)
-        .values(provider_id=provider_id)
-        .execution_options(synchronize_session=False)
+    rows = [{"d_id": d, "a_id": a, "p_id": p} for d, a, p in sent]
+    attempts, deliveries = Attempt.__table__, Delivery.__table__
+    connection = db.session.connection()
+    connection.execute(
+        attempts.update()
+        .where(attempts.c.id == bindparam("a_id"))
+        .values(
+            provider_id=bindparam("p_id"),
+            result=func.coalesce(attempts.c.result, "accepted"),
+        ),
+        rows,
     )
-    db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.result.is_(None))
-        .values(result="accepted")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Delivery)
+    connection.execute(
+        deliveries.update()
         .where(
-            Delivery.id == delivery.id,
-            Delivery.state == CLAIMED,
-            Delivery.claimed_by == token,
+            deliveries.c.id == bindparam("d_id"),
+            deliveries.c.state == CLAIMED,
+            deliveries.c.claimed_by == token,
         )
         .values(
             state=SUBMITTED,
-            provider_id=provider_id,
+            provider_id=bindparam("p_id"),
             lease_until=None,
             outcome_unknown=False,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+            updated_at=utcnow(),
+        ),
+        rows,
     )
     db.session.commit()
 

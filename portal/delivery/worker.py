@@ -1,18 +1,26 @@
 """One time slice of a message's deliveries, as a worker runs it.
 
-A slice claims small batches and delivers them one by one until its time
-is up or a more urgent queue has work; then it hands what is left to a new
-job at the back of its queue. So an emergency never waits behind more than
-one slice of a large outreach.
+A slice claims a batch, checks it, commits the batch's attempt rows in one
+transaction, then sends the batch's requests several at a time (threads,
+each with its own plivo client, each waiting for the shared throttle just
+before its request) and records what the provider said in one transaction.
+It stops when its time is up or a more urgent queue has work (requests
+not yet sent are then withdrawn), and hands what is left to a new job at
+the back of its queue. So an emergency never waits behind more than the
+requests already in flight.
 """
 
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import select
 
 from portal.delivery import (
     audio,
@@ -23,7 +31,7 @@ from portal.delivery import (
     rules,
     throttle,
 )
-from portal.delivery.content import written_text
+from portal.delivery.content import variant_for
 from portal.delivery.models import CLAIMED, Attempt, Delivery, OptOut
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -31,8 +39,12 @@ from portal.telephony import plivo_client
 
 logger = logging.getLogger(__name__)
 
-BATCH = 10
+BATCH = 20
+# Provider requests one worker keeps in flight (one thread and client each).
+IN_FLIGHT = 4
 THROTTLED = {"phone": "call", "sms": "sms"}
+# How often a slice waiting for its requests looks for more urgent work.
+URGENT_CHECK_SECONDS = 0.1
 
 
 def _token() -> str:
@@ -44,28 +56,26 @@ def work_slice(message_id: int) -> int:
     seconds = rules.setting("DELIVERY_SLICE_SECONDS", 2.0)
     started = time.monotonic()
     token = _token()
-    sender = Sender()
     handled = 0
     interrupted = False
     engine.mark_active(message_id)
 
-    while time.monotonic() - started < seconds and not interrupted:
-        ids = claims.claim(message_id, token, BATCH)
-        if not ids:
-            break
-        for position, delivery_id in enumerate(ids):
+    with Sender(int(rules.setting("DELIVERY_IN_FLIGHT", IN_FLIGHT))) as sender:
+        while time.monotonic() - started < seconds and not interrupted:
             if engine.more_urgent_work_waiting():
-                claims.release(ids[position:], token)
                 interrupted = True
                 break
+            ids = claims.claim(message_id, token, BATCH)
+            if not ids:
+                break
             try:
-                deliver_one(delivery_id, token, sender)
+                handled += deliver_batch(ids, token, sender)
             except Exception:
-                # Hand back what this slice has not touched, then fail the job.
+                # Fail the job; the sweeper takes back the leases it held
+                # (a request that may have gone out ends as outcome unknown).
                 db.session.rollback()
-                claims.release(ids[position + 1 :], token)
                 raise
-            handled += 1
+            interrupted = sender.stopped.is_set()
 
     engine.continue_message(message_id, more=interrupted or handled > 0)
     logger.info(
@@ -77,56 +87,179 @@ def work_slice(message_id: int) -> int:
     return handled
 
 
-def deliver_one(delivery_id: int, token: str, sender: "Sender") -> None:
-    """Check, record the attempt, send, and record what the provider said."""
-    delivery = db.session.get(Delivery, delivery_id)
-    db.session.refresh(delivery)
-    if delivery.state != CLAIMED or delivery.claimed_by != token:
-        return
-    reason = held_back(delivery)
-    if reason == "wait":
-        return
-    if reason:
-        outcomes.finish(delivery, reason)
-        db.session.commit()
-        return
+@dataclass
+class Request:
+    """One provider request, built in the slice's thread, sent by a sender thread."""
 
-    if _dialled_already(delivery, sender):
-        return
+    delivery_id: int
+    channel: str
+    address: str
+    text: str | None = None
+    started: claims.Started | None = None
+    params: dict = field(default_factory=dict)
+    rate: float = 0.0
+    deadline: float = 0.0
 
-    # Wait for the shared throttle before the attempt row exists: if Redis
-    # fails here, nothing was recorded as sent and the lease simply expires.
-    if delivery.channel in THROTTLED:
-        throttle.acquire(THROTTLED[delivery.channel])
-    attempt = claims.begin_attempt(delivery, token)
-    if attempt is None:
-        return
-    try:
-        provider_id = sender.send(delivery, attempt)
-    except plivo_client.ProviderError as error:
-        state = outcomes.failed_request(delivery.id, attempt.id, token, error)
-        logger.info(
-            "attempt_failed delivery_id=%s attempt=%s outcome=%s status=%s state=%s",
-            delivery.id,
-            attempt.number,
-            error.outcome,
-            error.http_status,
-            state,
-        )
-        return
-    if delivery.channel == "email":
-        _email_sent(delivery, attempt, token, provider_id)
-    else:
-        outcomes.accepted(delivery, attempt, token, provider_id)
+
+def deliver_batch(ids: list[int], token: str, sender: "Sender") -> int:
+    """Check, record the attempts, send, and record what the provider said."""
+    requests = _ready(ids, token, sender)
+    emails = [r for r in requests if r.channel == "email"]
+    calls = [r for r in requests if r.channel != "email"]
+
+    started = claims.begin_attempts([r.delivery_id for r in requests], token)
+    for request in emails:
+        if request.delivery_id in started:
+            _send_email(request.delivery_id, started[request.delivery_id], token)
+    calls = [r for r in calls if r.delivery_id in started]
+    deadline = time.monotonic() + rules.lease_seconds() / 2
+    rates = {channel: throttle.rate(channel) for channel in THROTTLED.values()}
+    for request in calls:
+        request.started = started[request.delivery_id]
+        request.params = _params(request)
+        request.rate = rates[THROTTLED[request.channel]]
+        request.deadline = deadline
+    _record(sender.send_all(calls), token)
+    return len(ids)
+
+
+def _ready(ids: list[int], token: str, sender: "Sender") -> list[Request]:
+    """The claimed deliveries that may go now, as plain requests.
+
+    The rest are settled here (cancelled, opted out) or put back to wait
+    (quiet hours), in one commit.
+    """
+    deliveries = db.session.scalars(
+        select(Delivery)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    texted = [d.address for d in deliveries if d.channel == "sms"]
+    opted_out = set(
+        db.session.scalars(select(OptOut.address).where(OptOut.address.in_(texted)))
+        if texted
+        else ()
+    )
+
+    requests, wakes, unsettled = [], [], []
+    for delivery in deliveries:
+        if delivery.state != CLAIMED or delivery.claimed_by != token:
+            continue
+        reason = held_back(delivery, opted_out)
+        if isinstance(reason, str):
+            outcomes.finish(delivery, reason)
+        elif reason is not None:
+            outcomes.wait_until(delivery, reason, "quiet hours")
+            wakes.append((delivery.message_id, reason))
+        elif _unsettled(delivery):
+            unsettled.append(delivery.id)
+        else:
+            requests.append(_request(delivery))
+    db.session.commit()
+    for message_id, when in wakes:
+        outcomes.schedule_wake(message_id, when)
+
+    for delivery_id in unsettled:
+        delivery = db.session.get(Delivery, delivery_id)
+        if not _dialled_already(delivery, sender):
+            requests.append(_request(delivery))
+    return requests
+
+
+def _request(delivery: Delivery) -> Request:
+    text = None
+    if delivery.channel == "sms":
+        variant = variant_for(delivery)
+        text = variant.text if variant else delivery.message.title
+    return Request(delivery.id, delivery.channel, delivery.address, text)
+
+
+def _params(request: Request) -> dict:
+    """The SDK call's parameters; the callback URLs carry our ids."""
+    ids = {"delivery": request.delivery_id, "attempt": request.started.attempt_id}
+    caller_id = current_app.config["PLIVO_CALLER_ID"]
+    if request.channel == "sms":
+        return {
+            "src": caller_id,
+            "dst": request.address,
+            "text": request.text,
+            "url": audio.public_url("delivery.sms_status", **ids),
+            "method": "POST",
+        }
+    return {
+        "from_": caller_id,
+        "to_": request.address,
+        "answer_url": audio.public_url("delivery.answer", **ids),
+        "answer_method": "POST",
+        "hangup_url": audio.public_url("delivery.hangup", **ids),
+        "hangup_method": "POST",
+        "machine_detection": "true",
+        "machine_detection_url": audio.public_url("delivery.machine", **ids),
+        "machine_detection_method": "POST",
+        "ring_timeout": 30,
+    }
+
+
+# A request a sender thread gave up before sending (stop, or lease too old).
+NOT_SENT = object()
+
+
+def _record(results: list[tuple[Request, object]], token: str) -> None:
+    """Store the batch's answers: accepted in one transaction, the rest each.
+
+    A result is a provider id, a `ProviderError`, NOT_SENT, or an exception
+    raised before the request went out (the throttle's Redis failing): the
+    unsent are withdrawn, then that exception fails the job.
+    """
+    accepted, unsent, failure = [], [], None
+    for request, result in results:
+        if isinstance(result, str):
+            accepted.append((request.delivery_id, request.started.attempt_id, result))
+        elif not isinstance(result, plivo_client.ProviderError):
+            unsent.append(request.started)
+            if isinstance(result, BaseException):
+                failure = result
+    outcomes.accepted(token, accepted)
+
+    for request, result in results:
+        if isinstance(result, plivo_client.ProviderError):
+            _failed(request, result, token)
+    claims.withdraw(unsent, token)
+    if failure is not None:
+        raise failure
+
+
+def _failed(request: Request, error: plivo_client.ProviderError, token: str) -> None:
+    started = request.started
+    state = outcomes.failed_request(
+        request.delivery_id, started.attempt_id, token, error
+    )
+    logger.info(
+        "attempt_failed delivery_id=%s attempt=%s outcome=%s status=%s state=%s",
+        request.delivery_id,
+        started.number,
+        error.outcome,
+        error.http_status,
+        state,
+    )
+
+
+def _unsettled(delivery: Delivery) -> bool:
+    """A phone delivery whose last attempt's outcome is not known."""
+    if delivery.channel != "phone" or not delivery.attempt_count:
+        return False
+    last = delivery.attempts[-1] if delivery.attempts else None
+    return (
+        last is not None
+        and last.result in outcomes.UNSETTLED_RESULTS
+        and not last.callback
+    )
 
 
 def _dialled_already(delivery: Delivery, sender: "Sender") -> bool:
     """Before a redial after an unsettled attempt, ask the provider first."""
-    last = delivery.attempts[-1] if delivery.attempts else None
-    if delivery.channel != "phone" or last is None:
-        return False
-    if last.result not in outcomes.UNSETTLED_RESULTS or last.callback:
-        return False
+    last = delivery.attempts[-1]
     try:
         found = reconcile.find_call(sender.client, delivery.address, last.started_at)
     except reconcile.Unreachable:
@@ -141,83 +274,105 @@ def _dialled_already(delivery: Delivery, sender: "Sender") -> bool:
     return True
 
 
-def held_back(delivery: Delivery) -> str | None:
-    """Why a claimed delivery must not go now: a final state, "wait", or None."""
+def held_back(delivery: Delivery, opted_out=frozenset()):
+    """Why a claimed delivery must not go now.
+
+    A final state (str), the time it may go (quiet hours), or None.
+    """
     message = delivery.message
     if message.state == "cancelled" or message.cancelled_at is not None:
         return "cancelled"
     emergency = message.kind == "emergency"
-    opted_out = delivery.channel == "sms" and not emergency
-    if opted_out and db.session.get(OptOut, delivery.address) is not None:
+    if delivery.channel == "sms" and not emergency and delivery.address in opted_out:
         return "opted_out"
     if emergency or delivery.channel == "email":
         return None
-
-    opening = rules.next_opening(delivery.building_id, utcnow())
-    if opening is None:
-        return None
-    outcomes.wait_until(delivery, opening, "quiet hours")
-    db.session.commit()
-    outcomes.schedule_wake(delivery.message_id, opening)
-    return "wait"
+    return rules.next_opening(delivery.building_id, utcnow())
 
 
-def _email_sent(delivery, attempt, token, message_id: str) -> None:
-    outcomes.accepted(delivery, attempt, token, message_id[:80])
-    delivery = outcomes.locked(delivery.id)
+def _send_email(delivery_id: int, started: claims.Started, token: str) -> None:
+    """E-mail goes out from the slice's own thread (SMTP, not the provider)."""
+    from portal.delivery import email
+
+    delivery = db.session.get(Delivery, delivery_id)
+    try:
+        message_id = email.send(delivery)
+    except plivo_client.ProviderError as error:
+        request = Request(delivery_id, "email", delivery.address, started=started)
+        _failed(request, error, token)
+        return
+    outcomes.accepted(token, [(delivery_id, started.attempt_id, message_id[:80])])
+    delivery = outcomes.locked(delivery_id)
     if delivery.state not in ("sent", "delivered"):
         outcomes.finish(delivery, "sent")
-    attempt = db.session.get(Attempt, attempt.id)
+    attempt = db.session.get(Attempt, started.attempt_id)
     attempt.result = "sent"
     attempt.finished_at = utcnow()
     db.session.commit()
 
 
 class Sender:
-    """Sends one attempt on its channel; one plivo client per job."""
+    """Sends a batch's requests, several at a time; one plivo client per thread."""
 
-    def __init__(self):
+    def __init__(self, in_flight: int):
+        self.config = current_app.config
+        self.connection = throttle.shared_connection()
+        self.pool = ThreadPoolExecutor(max(1, in_flight), "delivery-send")
+        self.local = threading.local()
+        self.stopped = threading.Event()
         self._client = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.pool.shutdown(wait=True)
+        return False
 
     @property
     def client(self):
+        """A client for the slice's own thread (reconciliation)."""
         if self._client is None:
-            self._client = plivo_client.make_client()
+            self._client = plivo_client.make_client(self.config)
         return self._client
 
-    def send(self, delivery: Delivery, attempt: Attempt) -> str:
-        return getattr(self, f"send_{delivery.channel}")(delivery, attempt)
+    def send_all(self, requests: list[Request]) -> list[tuple[Request, object]]:
+        """Each request with its provider id, `ProviderError`, NOT_SENT or error.
 
-    def send_phone(self, delivery, attempt) -> str:
-        ids = {"delivery": delivery.id, "attempt": attempt.id}
-        params = {
-            "from_": current_app.config["PLIVO_CALLER_ID"],
-            "to_": delivery.address,
-            "answer_url": audio.public_url("delivery.answer", **ids),
-            "answer_method": "POST",
-            "hangup_url": audio.public_url("delivery.hangup", **ids),
-            "hangup_method": "POST",
-            "machine_detection": "true",
-            "machine_detection_url": audio.public_url("delivery.machine", **ids),
-            "machine_detection_method": "POST",
-            "ring_timeout": 30,
-        }
-        return plivo_client.create_call(self.client, **params).provider_id
+        While waiting, stop sending (NOT_SENT) once more urgent work waits.
+        """
+        futures = {self.pool.submit(self._send, r): r for r in requests}
+        pending = set(futures)
+        while pending:
+            _done, pending = wait(pending, URGENT_CHECK_SECONDS, FIRST_COMPLETED)
+            urgent = pending and not self.stopped.is_set()
+            if urgent and engine.more_urgent_work_waiting():
+                self.stopped.set()
+        return [(futures[f], _outcome(f)) for f in futures]
 
-    def send_sms(self, delivery, attempt) -> str:
-        ids = {"delivery": delivery.id, "attempt": attempt.id}
-        variant = written_text(delivery)
-        text = variant.text if variant else delivery.message.title
-        params = {
-            "src": current_app.config["PLIVO_CALLER_ID"],
-            "dst": delivery.address,
-            "text": text,
-            "url": audio.public_url("delivery.sms_status", **ids),
-            "method": "POST",
-        }
-        return plivo_client.create_message(self.client, **params).provider_id
+    def _send(self, request: Request):
+        """In a sender thread: wait for the throttle, then one SDK call."""
+        if self.stopped.is_set() or time.monotonic() > request.deadline:
+            return NOT_SENT
+        throttle.wait_for_slot(
+            THROTTLED[request.channel], request.rate, self.connection
+        )
+        client = getattr(self.local, "client", None)
+        if client is None:
+            client = self.local.client = plivo_client.make_client(self.config)
+        try:
+            if request.channel == "sms":
+                return plivo_client.create_message(client, **request.params).provider_id
+            return plivo_client.create_call(client, **request.params).provider_id
+        except plivo_client.ProviderError as error:
+            return error
+        except Exception as error:  # sent or not, we cannot tell
+            logger.exception("send_failed delivery_id=%s", request.delivery_id)
+            return plivo_client.ProviderError("unknown", type(error).__name__)
 
-    def send_email(self, delivery, attempt) -> str:
-        from portal.delivery import email
 
-        return email.send(delivery)
+def _outcome(future):
+    """A thread's result; an exception there means nothing was sent."""
+    error = future.exception()
+    return error if error is not None else future.result()

@@ -3,7 +3,8 @@
 Reads its settings from the DELIVERY_TEST_CONFIG environment variable (JSON)
 and runs a `SimpleWorker` on every queue with the scheduler. With
 DELIVERY_TEST_CRASH_AFTER_ACCEPT=N it SIGKILLs itself at its Nth accepted
-provider request, after the provider took it and before our commit.
+provider request, after the provider took it (and the rest of its batch)
+and before our commit.
 """
 
 import faulthandler
@@ -24,11 +25,11 @@ def _crash_after_accept(limit: int) -> None:
     real = outcomes.accepted
     seen = {"n": 0}
 
-    def accepted(*args, **kwargs):
-        seen["n"] += 1
+    def accepted(token, sent):
+        seen["n"] += len(sent)
         if seen["n"] >= limit:
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
+        return real(token, sent)
 
     outcomes.accepted = accepted
 
