@@ -1,5 +1,6 @@
 """Attendance pages: the clerk's day, holds, uploads, templates, the report."""
 
+from collections import Counter
 from datetime import date
 
 from flask import (
@@ -30,7 +31,7 @@ from portal.attendance import (
     wording,
 )
 from portal.attendance.forms import TemplateForm, UploadForm
-from portal.attendance.models import Absence, AttendanceRun, AttendanceTemplate
+from portal.attendance.models import Absence, AttendanceTemplate
 from portal.directory.models import Building
 from portal.extensions import db
 from portal.main import home_cards, nav
@@ -80,13 +81,6 @@ def day(building_id: int):
     """One building's absences for a day, and after the run who was reached."""
     building = _building("attendance.view", building_id)
     when = _day()
-    run = db.session.scalar(
-        select(AttendanceRun).where(
-            AttendanceRun.building_id == building.id, AttendanceRun.date == when
-        )
-    )
-    absences = households.absences_for(building.id, when)
-    outcomes = report.outcomes_by_student(db.session, run.message_id if run else None)
     audit.record(
         "attendance.absences_viewed",
         target=f"building:{building.id}",
@@ -94,16 +88,37 @@ def day(building_id: int):
         date=when.isoformat(),
     )
     db.session.commit()
-    return render_template(
-        "attendance/day.html",
-        building=building,
-        day=when,
-        run=run,
-        absences=absences,
-        outcomes=outcomes,
-        labels=report.OUTCOME_LABELS,
-        can_hold=access.holds(current_user, "attendance.hold", building.id),
-    )
+    return render_template("attendance/day.html", **_calls_context(building, when))
+
+
+@bp.get("/<int:building_id>/calls")
+@requires("attendance.view")
+def calls(building_id: int):
+    """The day's list again, polled by the open page while the calls go.
+
+    Not audited: it refreshes the view `day` recorded, for the same person.
+    """
+    building = _building("attendance.view", building_id)
+    return render_template("attendance/_calls.html", **_calls_context(building, _day()))
+
+
+def _calls_context(building: Building, when: date) -> dict:
+    """The absences, the run and each child's outcome, for `day` and `calls`."""
+    run = holds.run_for(building.id, when)
+    outcomes = report.outcomes_by_student(db.session, run.message_id if run else None)
+    going = run is None or run.status != "dispatched" or "calling" in outcomes.values()
+    return {
+        "building": building,
+        "day": when,
+        "run": run,
+        "absences": households.absences_for(building.id, when),
+        "outcomes": outcomes,
+        "tally": Counter(outcomes.values()),
+        "labels": report.OUTCOME_LABELS,
+        "can_hold": access.holds(current_user, "attendance.hold", building.id),
+        # The page follows the calls of today while any can still change.
+        "watching": when == clock.today() and going,
+    }
 
 
 # What the clerk is told on releasing a hold, by `holds.release_outcome`.

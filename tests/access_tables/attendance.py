@@ -1,6 +1,7 @@
 ENDPOINTS = {
     "attendance.index": "attendance.view",
     "attendance.day": "attendance.view",
+    "attendance.calls": "attendance.view",
     "attendance.hold": "attendance.hold",
     "attendance.upload": "attendance.hold",
     "attendance.templates": "attendance.templates",

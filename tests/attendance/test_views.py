@@ -110,6 +110,36 @@ def test_release_after_the_run_queues_the_run_and_says_the_family_is_called(
     assert event.details["release"] == "calling"
 
 
+def test_todays_page_follows_the_calls_until_each_has_an_outcome(
+    app, client, login, make, school, clerk, absent, woken, google_tts
+):
+    from portal import clock
+
+    with app.app_context():
+        today = clock.today()
+    kid = make.student(school, first_name="Ana")
+    make.guardian(kid)
+    absent(kid, today)
+    service.run_building(school.id, today)
+    login(clerk)
+    polled = f"/attendance/{school.id}/calls?date={today.isoformat()}"
+
+    page = client.get(f"/attendance/{school.id}").get_data(True)
+    calling = client.get(polled).get_data(True)
+    viewed = actions().count("attendance.absences_viewed")
+    (call,) = db.session.scalars(select(Delivery))
+    call.state = "answered"
+    db.session.commit()
+    done = client.get(polled).get_data(True)
+
+    assert 'hx-trigger="every 5s"' in page
+    assert f'hx-get="{polled}"' in calling.replace("&amp;", "&")
+    assert "Calling: 1" in calling
+    assert "Reached: 1" in done
+    assert "hx-trigger" not in done  # nothing left to change: polling stops
+    assert viewed == 1 == actions().count("attendance.absences_viewed")
+
+
 def test_clerk_cannot_hold_another_buildings_absence(
     client, login, make, clerk, absent, csrf
 ):

@@ -1,4 +1,4 @@
-"""Journeys in a real browser: compose by keyboard, hold, resolve, fulfil.
+"""Journeys in a real browser: compose by keyboard, resolve, fulfil.
 
 Every page a journey visits is checked with axe-core (no serious or
 critical violations); the `page` fixture fails a test on any CSP violation.
@@ -10,7 +10,6 @@ import re
 import pytest
 
 from portal.accounts.requests import AccountRequest
-from portal.attendance.models import Absence
 from portal.contacts.models import ContactProblem
 from portal.extensions import db
 from portal.messaging.models import Message
@@ -95,26 +94,6 @@ def test_principal_sends_a_school_event_in_english_and_spanish_by_keyboard(
         message = db.session.get(Message, message_id)
         assert message.state in ("sending", "sent", "scheduled")
         assert {v.language for v in message.variants} == {"en", "es"}
-    assert axe.serious == []
-
-
-def test_attendance_clerk_holds_an_absence_and_watches_the_day(
-    app, page, live_url, sign_in, screenshot, axe, district
-):
-    sign_in(page, "clerk")
-    page.goto(f"{live_url}/attendance/{district.lakeview}")
-    axe.check(page)
-
-    row = page.locator(f"#absence-{district.absence}")
-    row.get_by_role("button", name=re.compile("Hold")).click()
-    page.locator(f"#absence-{district.absence} .badge", has_text="Held").wait_for()
-    screenshot(page, "held")
-    axe.check(page)
-    page.goto(f"{live_url}/attendance/report/{district.lakeview}")
-    axe.check(page)
-
-    with app.app_context():
-        assert db.session.get(Absence, district.absence).held is True
     assert axe.serious == []
 
 
