@@ -239,9 +239,16 @@ def _add_staff(found, audience, wanted) -> None:
 
 def summarize(audience: dict, channels) -> dict:
     """Households and people by home language, for the live count."""
-    channels = [c for c in CHANNEL_ORDER if c in (channels or [])] or ["phone"]
-    found = resolve(audience, channels)
-    primary = channels[0]
+    return _counted(resolve(audience, _counted_channels(channels)), channels)
+
+
+def _counted_channels(channels) -> list[str]:
+    """The channels a count is for, in order: phone when none is chosen."""
+    return [c for c in CHANNEL_ORDER if c in (channels or [])] or ["phone"]
+
+
+def _counted(found: dict, channels) -> dict:
+    primary = _counted_channels(channels)[0]
     households: Counter = Counter()
     people: dict[str, set] = {}
     for (channel, _address), home in found.items():
@@ -276,51 +283,60 @@ def cached_summary(audience: dict, channels) -> dict:
     point (seconds of work at 50,000 households), and the compose page shows
     the count after every step.
     """
-    return _kept("summary", audience, channels, summarize)
+    return _kept("summary", audience, channels)
 
 
 def cached_addresses(audience: dict, channels) -> list[str]:
-    """The audience's distinct addresses, kept like `cached_summary`.
+    """The audience's distinct addresses on its channels, kept the same way.
 
     The outreach limit compares them with the last week's deliveries on
     every render of an outreach draft's compose page.
     """
-
-    def addresses(chosen, picked) -> list[str]:
-        return sorted({address for _channel, address in resolve(chosen, picked)})
-
-    return _kept("addresses", audience, channels, addresses)
+    return _kept("addresses", audience, channels)
 
 
-def _kept(name: str, audience: dict, channels, compute):
-    """`compute(audience, channels)`, kept in Redis until the next import.
+def _kept(name: str, audience: dict, channels):
+    """The count or the addresses, from Redis or from one resolve of both.
 
     The directory only changes by an import, so the key names the last
     finished one; with no import on record (a directory written some other
-    way) nothing is kept. Without Redis the value is computed each time.
+    way) nothing is kept. Without Redis both are worked out each time.
     """
     version = _directory_version()
-    if version is None:
-        return compute(audience, channels)
-    named = json.dumps(
-        [name, version, audience or {}, sorted(channels or [])], sort_keys=True
-    )
-    key = "audience:" + hashlib.sha256(named.encode()).hexdigest()
     client = _redis(current_app.config["REDIS_URL"])
+    keys = {
+        part: "audience:"
+        + hashlib.sha256(
+            json.dumps(
+                [part, version, audience or {}, sorted(channels or [])],
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        for part in ("summary", "addresses")
+    }
+    kept = None
     try:
-        kept = client.get(key)
+        if version is not None:
+            kept = client.get(keys[name])
     except RedisError:
         logger.warning("audience_cache_unavailable")
-        return compute(audience, channels)
+        version = None
     if kept is not None:
         return json.loads(kept)
 
-    value = compute(audience, channels)
-    try:
-        client.set(key, json.dumps(value), ex=KEPT_SECONDS)
-    except RedisError:
-        logger.warning("audience_cache_unavailable")
-    return value
+    found = resolve(audience, _counted_channels(channels))
+    values = {
+        "summary": _counted(found, channels),
+        # No channel chosen reaches no address (the count shows phone).
+        "addresses": sorted({a for _c, a in found}) if channels else [],
+    }
+    if version is not None:
+        try:
+            for part, value in values.items():
+                client.set(keys[part], json.dumps(value), ex=KEPT_SECONDS)
+        except RedisError:
+            logger.warning("audience_cache_unavailable")
+    return values[name]
 
 
 def _directory_version() -> str | None:

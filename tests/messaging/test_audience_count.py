@@ -75,3 +75,14 @@ def test_the_outreach_limit_reads_the_kept_addresses(app_ctx):
         "+12535550101",
         "+12535550102",
     ]
+
+
+def test_one_count_keeps_both_the_summary_and_the_addresses(app_ctx):
+    school = factories.building()
+    _family(school, "+12535550101")
+    _imported()
+    audience.cached_addresses(EVERYONE, ["phone"])
+    _family(school, "+12535550102")
+
+    assert audience.cached_summary(EVERYONE, ["phone"])["households"] == 1
+    assert audience.cached_addresses(EVERYONE, []) == []
