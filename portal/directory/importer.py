@@ -9,6 +9,7 @@ transaction, and records the run. Needs an app context.
 import gc
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,23 +162,28 @@ class _Import:
         self.warnings: list[str] = []
 
     def read(self) -> None:
-        """Read and check every file; stop with all problems if any."""
-        found = []
-        raw = {}
+        """Read and check every file; stop with all problems if any.
+
+        Files are checked in SPECS order, each right after it is read, so
+        only one file's raw rows are held at a time: a file refers only to
+        files before it (students to buildings, guardians to students).
+        """
         for spec in self.present:
-            result = read_file(self.directory / spec.name, spec)
-            found += result.problems
-            self.warnings += result.warnings
-            raw[spec.name] = result.rows
-            self._keys[spec.name] = result.keys
-            self.tracker.add_total(2 * len(result.rows))
-            self.tracker.tick(len(result.rows), "reading")
-        self._found = found
-        self._check_records(raw)
-        if found:
+            self._read_one(spec)
+        if self._found:
             order = {spec.name: n for n, spec in enumerate(SPECS)}
-            found.sort(key=lambda p: (order[p.file], p.line))
-            raise _Stop("rejected", [str(p) for p in found])
+            self._found.sort(key=lambda p: (order[p.file], p.line))
+            raise _Stop("rejected", [str(p) for p in self._found])
+
+    def _read_one(self, spec) -> None:
+        result = read_file(self.directory / spec.name, spec)
+        checked = self._check(spec, result.rows)
+        self._found += result.problems + checked.problems
+        self.warnings += result.warnings + checked.warnings
+        self._keys[spec.name] = result.keys
+        self.checked[spec.name] = checked
+        self.tracker.add_total(2 * result.count)
+        self.tracker.tick(result.count, "reading")
 
     def _state(self, name: str) -> writing.State:
         """The table of one file as it was before this run (loaded once)."""
@@ -186,35 +192,22 @@ class _Import:
             self.states[name] = writing.load_state(model, key)
         return self.states[name]
 
-    def _check_records(self, raw: dict) -> None:
-        def keep(name: str, checked) -> None:
-            self.checked[name] = checked
-            self._found += checked.problems
-            self.warnings += checked.warnings
-
-        buildings = self._state(BUILDINGS.name)
-        if BUILDINGS.name in raw:
-            keep(
-                BUILDINGS.name,
-                check_buildings(raw.pop(BUILDINGS.name), buildings.digests),
-            )
+    def _check(self, spec, rows: Iterator):
+        """Check one file's rows against the files before it."""
+        known = self._state(spec.name).digests
+        if spec is BUILDINGS:
+            return check_buildings(rows, known)
+        if BUILDINGS.name in self._keys:
             codes = self._keys[BUILDINGS.name]
         else:
-            codes = set(buildings.ids)
-        for spec in (STUDENTS, STAFF):
-            if spec.name in raw:
-                known = self._state(spec.name).digests
-                keep(spec.name, check_people(raw.pop(spec.name), spec, codes, known))
-        if GUARDIANS.name in raw:
-            if STUDENTS.name in self._keys:
-                students = self._keys[STUDENTS.name]
-            else:
-                students = set(self._state(STUDENTS.name).digests)
-            known = self._state(GUARDIANS.name).digests
-            keep(
-                GUARDIANS.name,
-                check_guardians(raw.pop(GUARDIANS.name), students, known),
-            )
+            codes = set(self._state(BUILDINGS.name).ids)
+        if spec in (STUDENTS, STAFF):
+            return check_people(rows, spec, codes, known)
+        if STUDENTS.name in self._keys:
+            students = self._keys[STUDENTS.name]
+        else:
+            students = set(self._state(STUDENTS.name).digests)
+        return check_guardians(rows, students, known)
 
     def write(self) -> None:
         """Write every kind present, then settle contact problems."""
@@ -292,7 +285,8 @@ class _Import:
         students = self._state(STUDENTS.name).ids
 
         def links(number: str) -> dict:
-            return {students[s]: link for s, link in records[number][2].items()}
+            """Student id -> (relationship, priority) of one guardian."""
+            return {students[s]: link[:2] for s, link in records[number][2].items()}
 
         new_links = (
             (ids[n], student_id, *link)

@@ -7,8 +7,8 @@ over its length) rejects the whole import. Each is reported as
 """
 
 import csv
-import io
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,29 +45,30 @@ class Problem:
 
 @dataclass
 class ReadResult:
-    """Rows as they were exported: the file's columns in `spec.columns` order.
+    """One file's rows as exported, each (line, values in `spec.columns` order).
 
-    Values are not stripped or checked field by field yet: the caller checks
-    only the rows that changed since the last import (`FieldChecker`).
+    `rows` is read from the file as it is consumed, once; `problems`,
+    `keys` and `count` are complete only after that. Values are not
+    stripped or checked field by field yet: the caller checks only the rows
+    that changed since the last import (`FieldChecker`).
     """
 
-    rows: list[tuple[int, tuple[str, ...]]]
+    rows: Iterator[tuple[int, tuple[str, ...]]]
     problems: list[Problem]
-    warnings: list[str]
+    warnings: list[str] = field(default_factory=list)
     # The first column of every row, rejected ones too: other files may
     # refer to them without their own rows being reported again.
     keys: set[str] = field(default_factory=set)
+    count: int = 0
 
 
 def read_file(path: Path, spec: FileSpec) -> ReadResult:
-    """Read one CSV file into rows; rows are only usable if no problems."""
-    data = path.read_bytes()
-    problems = _byte_problems(data, spec.name)
-    if problems:
-        return ReadResult([], problems, [])
-    text = data.decode("utf-8-sig")
-    del data
-    return _parse(text, spec)
+    """Open one CSV file for reading; its rows are only usable if no problems."""
+    problems = _byte_problems(path.read_bytes(), spec.name)
+    result = ReadResult(iter(()), problems)
+    if not problems:
+        result.rows = _rows(path, spec, result)
+    return result
 
 
 def _byte_problems(data: bytes, name: str) -> list[Problem]:
@@ -109,42 +110,49 @@ def _undecodable(line: bytes, number: int, name: str) -> list[Problem]:
     return []
 
 
-def _parse(text: str, spec: FileSpec) -> ReadResult:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return ReadResult([], [Problem(spec.name, 1, "-", "no header row")], [])
+def _rows(path: Path, spec: FileSpec, result: ReadResult) -> Iterator[tuple]:
+    """Yield the rows of a file whose bytes are sound, noting what is wrong.
 
-    names = [h.strip().lower() for h in header]
-    positions, problems, warnings = _map_header(names, spec)
-    if problems:
-        return ReadResult([], problems, warnings)
+    Parsed from the file line by line: a whole decoded copy of a large
+    export would cost several times its size in memory.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as lines:
+        reader = csv.reader(lines, strict=True)
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            result.problems.append(Problem(spec.name, 1, "-", "no header row"))
+            return
+        names = [h.strip().lower() for h in header]
+        positions, problems, result.warnings = _map_header(names, spec)
+        result.problems += problems
+        if problems:
+            return
 
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    keys: set[str] = set()
-    width, key_at = len(names), positions[0]
-    pick = operator.itemgetter(*positions)
-    # A missing optional column reads the blank cell appended to each row.
-    blank = max(positions) >= width
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            if len(row) == width:
-                keys.add(row[key_at].strip())
-                if blank:
-                    row.append("")
-                rows.append((line, pick(row)))
-            elif row:
-                if key_at < len(row):
+        keys, problems = result.keys, result.problems
+        width, key_at = len(names), positions[0]
+        pick = operator.itemgetter(*positions)
+        # A missing optional column reads the blank cell appended to each row.
+        blank = max(positions) >= width
+        line = reader.line_num + 1
+        try:
+            for row in reader:
+                if len(row) == width:
                     keys.add(row[key_at].strip())
-                problems.append(_width_problem(spec, line, len(row), width))
-                if len(problems) >= MAX_PROBLEMS_PER_FILE:
-                    break
-            line = reader.line_num + 1
-    except csv.Error as error:
-        problems.append(Problem(spec.name, line, "-", f"unreadable row: {error}"))
-    return ReadResult(rows, problems, warnings, keys)
+                    if blank:
+                        row.append("")
+                    result.count += 1
+                    yield line, pick(row)
+                elif row:
+                    if key_at < len(row):
+                        keys.add(row[key_at].strip())
+                    problems.append(_width_problem(spec, line, len(row), width))
+                    if len(problems) >= MAX_PROBLEMS_PER_FILE:
+                        break
+                line = reader.line_num + 1
+        except csv.Error as error:
+            reason = f"unreadable row: {error}"
+            problems.append(Problem(spec.name, line, "-", reason))
 
 
 def _width_problem(spec: FileSpec, line: int, found: int, width: int) -> Problem:

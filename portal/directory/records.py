@@ -11,6 +11,7 @@ student) and its warnings are checked again, and it is not written.
 """
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -242,51 +243,74 @@ def check_people(rows: list, spec: FileSpec, buildings: set[str], known: dict):
     return out
 
 
-def check_guardians(rows: list, students: set[str], known: dict) -> Checked:
-    """Guardian records by id: (digest, person values, {student_id: (relation,
-    priority)}, first line). A guardian's digest covers all their rows."""
-    groups: dict[str, list] = {}
-    for line, raw in rows:
-        groups.setdefault(raw[0].strip(), []).append((line, raw))
-    out = Checked(keys=set(groups))
+def check_guardians(rows: Iterable, students: set[str], known: dict) -> Checked:
+    """Guardian records by id: [digest, person values, {student_id:
+    (relationship, priority, line)}, first line].
+
+    A guardian's digest covers all their rows, in file order. New guardians
+    are checked as their rows come; the rows of guardians already stored
+    are held until the file is read, then checked only if they changed.
+    """
+    out = Checked()
     checker = FieldChecker(GUARDIANS)
     languages = _Languages(out, GUARDIANS)
-    for guardian, group in groups.items():
-        joined = "\x1e".join(["\x1f".join(raw) for _line, raw in group])
-        group_digest = digest(joined)
-        if known.get(guardian) == group_digest:
+    row_digests: dict[str, bytes] = {}
+    held: dict[str, list] = {}
+    for line, raw in rows:
+        guardian = raw[0].strip()
+        joined = "\x1f".join(raw)
+        row_digest = hashlib.blake2b(joined.encode(), digest_size=16).digest()
+        row_digests[guardian] = row_digests.get(guardian, b"") + row_digest
+        if guardian in known:
+            held.setdefault(guardian, []).append((line, raw))
+        else:
+            _check_guardian(out, checker, languages, students, line, raw, joined)
+
+    out.keys = set(row_digests)
+    for guardian, group in held.items():
+        if _group_digest(row_digests[guardian]) == known[guardian]:
             _recheck_guardian(out, languages, students, group)
             out.unchanged += 1
-        else:
-            _check_guardian(out, checker, languages, students, group, group_digest)
+            continue
+        for line, raw in group:
+            joined = "\x1f".join(raw)
+            _check_guardian(out, checker, languages, students, line, raw, joined)
+    for guardian, record in out.records.items():
+        record[0] = _group_digest(row_digests[guardian])
     return out
 
 
-def _check_guardian(out, checker, languages, students, group, group_digest) -> None:
-    links: dict[str, int] = {}
-    record = None
-    for line, raw in group:
-        values = _stripped(out, checker, line, raw, "\x1f".join(raw))
-        if values is None:
-            continue
-        guardian, student = values[0], values[1]
-        if not _keyed(out, GUARDIANS, line, (guardian, student), links):
-            continue
-        if student not in students:
-            out.problem(GUARDIANS, line, "student_id", f"unknown student {student!r}")
-            continue
-        try:
-            priority = int(values[5] or "1")
-        except ValueError:
-            out.problem(GUARDIANS, line, "priority", "must be a whole number")
-            continue
-        person = _person(languages, line, values)
-        if record is None:
-            record = (group_digest, person, {}, line)
-            out.records[guardian] = record
-        elif record[1] != person:
-            _differs(out, guardian, line, record[3])
-        record[2][student] = (values[4], priority)
+def _group_digest(row_digests: bytes) -> str:
+    return hashlib.blake2b(row_digests, digest_size=16).hexdigest()
+
+
+def _check_guardian(out, checker, languages, students, line, raw, joined) -> None:
+    """Check one row of a new or changed guardian and add it to their record."""
+    values = _stripped(out, checker, line, raw, joined)
+    if values is None:
+        return
+    guardian, student = values[0], values[1]
+    record = out.records.get(guardian)
+    if record is not None and student in record[2]:
+        first = record[2][student][2]
+        reason = f"duplicate guardian_id {guardian!r} and student_id {student!r}"
+        out.problem(GUARDIANS, line, "guardian_id", f"{reason} (first on line {first})")
+        return
+    if student not in students:
+        out.problem(GUARDIANS, line, "student_id", f"unknown student {student!r}")
+        return
+    try:
+        priority = int(values[5] or "1")
+    except ValueError:
+        out.problem(GUARDIANS, line, "priority", "must be a whole number")
+        return
+    person = _person(languages, line, values)
+    if record is None:
+        record = [None, person, {}, line]
+        out.records[guardian] = record
+    elif record[1] != person:
+        _differs(out, guardian, line, record[3])
+    record[2][student] = (values[4], priority, line)
 
 
 def _recheck_guardian(out, languages, students, group) -> None:
