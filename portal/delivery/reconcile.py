@@ -1,15 +1,19 @@
-"""Asking the provider what became of a call whose outcome we do not know.
+"""Asking the provider what became of a call or text whose outcome we do not know.
 
 Used before a delivery with an unsettled attempt (a 5xx, a timeout after
-sending, a worker that died around the request) is dialled again, and by
-the sweeper when the callback is late. A call to the same number since the
-attempt started means "it was dialled": settle from its record, or keep
-waiting while it is queued or live. No such call means nothing was
-dialled, so dialling now is not a repeat.
+sending, a worker that died around the request) is sent again, and by the
+sweeper when the callback is late. A call or text to the same number since
+the attempt started means "it went out": settle from its record, or keep
+waiting while it is queued or live. None means nothing went out, so sending
+now is not a repeat.
 
-The match is by number and time (the provider's call list cannot be
-searched by our ids), so a call to the same number by another message in
-the same minutes would be taken for ours: the safe direction to err.
+Our delivery and attempt ids travel in the callback URLs, so a callback
+settles an unknown outcome by id; this module is for when no callback came.
+The match here is by number and time, because Plivo's call and message
+records do not carry those URLs and cannot be searched by our ids: a call
+or text to the same number by another message in the same minutes would be
+taken for ours, the safe direction to err. E-mail cannot be asked about
+(SMTP keeps no record we can query).
 """
 
 import logging
@@ -81,6 +85,37 @@ def find_call(client, address: str, since: datetime) -> Found | None:
         if started is not None and started >= since - CLOCK_SLACK:
             return _from_cdr(record)
     return None
+
+
+SMS_STATES = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "failed": "failed",
+    "undelivered": "failed",
+}
+
+
+def find_message(client, address: str, since: datetime) -> Found | None:
+    """The provider's text to `address` created since `since`, if any."""
+    listed = _request(client.messages.list, to_number=_digits(address), limit=20)
+    for record in getattr(listed, "objects", None) or []:
+        created = _when(getattr(record, "message_time", None))
+        if created is None or created < since - CLOCK_SLACK:
+            continue
+        state = SMS_STATES.get(str(getattr(record, "message_state", "")).lower())
+        if state is None:  # queued: its status report is still to come
+            return Found("open")
+        error = getattr(record, "error_code", None)
+        return Found("ended", state, str(error)[:200] if error else None)
+    return None
+
+
+FINDERS = {"phone": find_call, "sms": find_message}
+
+
+def find(client, channel: str, address: str, since: datetime) -> Found | None:
+    """What the provider did with a request on `channel` since `since`."""
+    return FINDERS[channel](client, address, since)
 
 
 def _from_cdr(record) -> Found:

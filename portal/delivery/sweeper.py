@@ -4,7 +4,8 @@ A worker killed mid-slice leaves deliveries claimed with a lease. Once the
 lease has expired the sweeper looks at the last attempt: none, or one that
 finished → the delivery goes back to pending; one without a result (the
 worker died around the provider request) → outcome unknown, settled by
-the provider's callback, which carries our delivery id. Never a redial.
+the provider's callback, which carries our delivery id, or past the grace
+by the provider's records. Never a blind resend.
 """
 
 import logging
@@ -80,9 +81,10 @@ def _last_attempt(delivery: Delivery) -> Attempt | None:
 def settle_stale_unknowns() -> int:
     """Unknown outcomes whose callback is late: ask the provider, then decide.
 
-    A call found → its outcome; a call still queued or live → wait more; no
-    call → nothing was dialled, so back to pending. A text or e-mail, or a
-    provider that cannot be asked → failed, never resent blindly.
+    A call or text found → its outcome; one still queued or live → wait
+    more; none → nothing went out, so back to pending. An e-mail (SMTP
+    cannot be asked) → failed, never resent blindly; a provider that
+    cannot be asked now → asked again on a later pass.
     """
     cutoff = utcnow() - rules.unknown_grace()
     rows = _locked_batch(
@@ -101,26 +103,25 @@ def settle_stale_unknowns() -> int:
 
 def _settle(delivery: Delivery, client) -> None:
     last = _last_attempt(delivery)
-    found = None
+    if delivery.channel not in reconcile.FINDERS or last is None:
+        outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
+        logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)
+        return
     try:
-        if delivery.channel == "phone" and last is not None:
-            found = reconcile.find_call(client, delivery.address, last.started_at)
-            if found is None:
-                outcomes.wait_until(delivery, utcnow(), "not dialled; dialling again")
-                last.result = "not_dialled"
-                logger.info("unknown_not_dialled delivery_id=%s", delivery.id)
-                return
+        found = reconcile.find(
+            client, delivery.channel, delivery.address, last.started_at
+        )
     except reconcile.Unreachable:
         delivery.updated_at = utcnow()  # ask again on a later pass
         return
-    if found is not None:
-        if found.status == "open":
-            delivery.updated_at = utcnow()
-            return
+    if found is None:
+        outcomes.wait_until(delivery, utcnow(), "not sent; sending again")
+        last.result = "not_dialled"
+        logger.info("unknown_not_sent delivery_id=%s", delivery.id)
+    elif found.status == "open":
+        delivery.updated_at = utcnow()
+    else:
         outcomes.adopt(delivery, last, found)
-        return
-    outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
-    logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)
 
 
 def settle_silent_submissions() -> int:

@@ -246,8 +246,8 @@ def _failed(request: Request, error: plivo_client.ProviderError, token: str) -> 
 
 
 def _unsettled(delivery: Delivery) -> bool:
-    """A phone delivery whose last attempt's outcome is not known."""
-    if delivery.channel != "phone" or not delivery.attempt_count:
+    """A call or text whose last attempt's outcome is not known."""
+    if delivery.channel not in reconcile.FINDERS or not delivery.attempt_count:
         return False
     last = delivery.attempts[-1] if delivery.attempts else None
     return (
@@ -258,10 +258,12 @@ def _unsettled(delivery: Delivery) -> bool:
 
 
 def _dialled_already(delivery: Delivery, sender: "Sender") -> bool:
-    """Before a redial after an unsettled attempt, ask the provider first."""
+    """Before resending after an unsettled attempt, ask the provider first."""
     last = delivery.attempts[-1]
     try:
-        found = reconcile.find_call(sender.client, delivery.address, last.started_at)
+        found = reconcile.find(
+            sender.client, delivery.channel, delivery.address, last.started_at
+        )
     except reconcile.Unreachable:
         outcomes.wait_until(delivery, utcnow() + rules.backoff_delay(1), "reconcile")
         db.session.commit()

@@ -5,12 +5,12 @@ from datetime import timedelta
 from rq import Queue
 
 from jobs import delivery as delivery_jobs
-from portal.delivery import outcomes
+from portal.delivery import outcomes, sweeper
 from portal.delivery.models import Attempt, Delivery
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.queues import redis_connection
-from tests.delivery import helpers
+from tests.delivery import flow, helpers
 
 
 def _claimed(msg, address, with_open_attempt: bool) -> int:
@@ -44,25 +44,60 @@ def test_expired_leases_come_back_or_await_their_callback(app_ctx):
     assert Queue("emergency", connection=redis_connection()).count >= 1
 
 
-def test_stale_unknown_text_fails_and_a_late_report_tells_the_truth(app_ctx):
-    msg = helpers.message("outreach", channels=("sms",))
+def _unknown(msg, address, channel, started_at) -> int:
+    """A delivery whose request's outcome is unknown and whose grace is over."""
     (delivery_id,) = helpers.deliveries(
         msg,
-        ["+12535550113"],
-        channel="sms",
+        [address],
+        channel=channel,
         state="submitted",
         outcome_unknown=True,
         attempt_count=1,
         updated_at=utcnow() - timedelta(hours=1),
     )
-    attempt = Attempt(delivery_id=delivery_id, number=1, result="unknown")
-    db.session.add(attempt)
+    db.session.add(
+        Attempt(
+            delivery_id=delivery_id,
+            number=1,
+            started_at=started_at,
+            result="unknown",
+        )
+    )
     db.session.commit()
+    return delivery_id
+
+
+def test_stale_unknown_email_fails_and_is_never_resent(app_ctx):
+    msg = helpers.message("outreach", channels=("email",))
+    delivery_id = _unknown(msg, "parent@example.org", "email", utcnow())
 
     delivery_jobs.sweep()
-    db.session.expire_all()
-    assert db.session.get(Delivery, delivery_id).state == "failed"
 
-    outcomes.sms_status(delivery_id, attempt.id, {"Status": "delivered"})
     db.session.expire_all()
-    assert db.session.get(Delivery, delivery_id).state == "delivered"
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.state == "failed"
+    assert delivery.detail == outcomes.UNKNOWN_SETTLED
+
+
+def test_stale_unknown_texts_are_settled_from_the_providers_records(
+    portal, sandbox_server
+):
+    msg = helpers.message("outreach", channels=("sms",))
+    texted, never = "+12535550113", "+12535550114"
+    started = utcnow() - timedelta(seconds=1)
+    sandbox_server.client().messages.create(
+        src="+12535550100", dst=texted, text="Hello from school."
+    )
+    sandbox_server.wait_for(lambda: sandbox_server.phone(texted))
+    sandbox_server.wait_idle()
+    ids = {a: _unknown(msg, a, "sms", started) for a in (texted, never)}
+
+    sweeper.settle_stale_unknowns()
+
+    db.session.expire_all()
+    assert db.session.get(Delivery, ids[texted]).state == "delivered"
+    assert db.session.get(Delivery, ids[never]).state == "pending"
+    delivery_jobs.deliver_message(msg.id)
+    flow.wait_until_final(msg.id)
+    assert flow.texts_per_number(sandbox_server)[texted] == 1
+    assert flow.texts_per_number(sandbox_server)[never] == 1
