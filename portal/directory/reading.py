@@ -8,6 +8,7 @@ over its length) rejects the whole import. Each is reported as
 
 import csv
 import operator
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,9 @@ DEFAULT_LIMIT = 200
 # in a spreadsheet; phone columns may start with "+" (country code).
 FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
 PHONE_FORMULA_START = ("=", "@", "\t", "\r")
-PHONE_FORMULA_SET = set(PHONE_FORMULA_START)
+_FORMULA_SET = set(FORMULA_START)
+# A line break or a byte-order mark inside a field.
+_SPECIAL = re.compile("[\n\r\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -192,25 +195,22 @@ class FieldChecker:
     def __init__(self, spec: FileSpec) -> None:
         self.spec = spec
         self.limits = [spec.limits.get(c, DEFAULT_LIMIT) for c in spec.columns]
+        self.shortest_limit = min(self.limits)
         self.formula_starts = [
             PHONE_FORMULA_START if c in spec.phone_columns else FORMULA_START
             for c in spec.columns
         ]
-        plain = [i for i, c in enumerate(spec.columns) if c not in spec.phone_columns]
-        self.plain_fields = operator.itemgetter(*plain)
-        self.formula_firsts = set(FORMULA_START)
 
     def check(self, raw: tuple, values: tuple, joined: str, line: int) -> list:
         """Every structural problem of one row (usually none)."""
         if (
-            "\n" not in joined
-            and "\r" not in joined
-            and "\ufeff" not in joined
-            and not any(map(operator.gt, map(len, raw), self.limits))
-            and not self.formula_firsts.intersection(
-                [v[:1] for v in self.plain_fields(values)]
+            _SPECIAL.search(joined) is None
+            and (
+                max(map(len, raw)) <= self.shortest_limit
+                or not any(map(operator.gt, map(len, raw), self.limits))
             )
-            and not PHONE_FORMULA_SET.intersection([v[:1] for v in values])
+            # Phone numbers may start with "+": those rows take the long way.
+            and _FORMULA_SET.isdisjoint({v[:1] for v in values})
         ):
             return []
         problems = []

@@ -178,7 +178,7 @@ def _stripped(out: Checked, checker: FieldChecker, line: int, raw: tuple, joined
     return values
 
 
-def check_buildings(rows: list, known: dict) -> Checked:
+def check_buildings(rows: Iterable, known: dict) -> Checked:
     """Building records: code -> (digest, (name, kind, zone, end, start, stop, phone))."""
     out, lines = Checked(), {}
     checker = FieldChecker(BUILDINGS)
@@ -212,7 +212,7 @@ def check_buildings(rows: list, known: dict) -> Checked:
     return out
 
 
-def check_people(rows: list, spec: FileSpec, buildings: set[str], known: dict):
+def check_people(rows: Iterable, spec: FileSpec, buildings: set[str], known: dict):
     """Student or staff records keyed on their id, with the building checked."""
     out, lines = Checked(), {}
     checker = FieldChecker(spec)
