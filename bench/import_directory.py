@@ -255,6 +255,8 @@ def measure(database: str, url: str, dirs: dict, repeat: int) -> dict:
         "reimport_1pct_s": median(agains, "seconds"),
         "reimport_cpu_s": median(agains, "cpu"),
         "quarter_full_s": median(quarters, "seconds"),
+        "quarter_cpu_s": median(quarters, "cpu"),
+        "quarter_server_cpu_s": median(quarters, "server_cpu"),
         "full_runs_s": [round(r["seconds"], 2) for r in fulls],
         "reimport_runs_s": [round(r["seconds"], 2) for r in agains],
         "peak_mib": round(max(r["peak_mib"] for r in fulls + agains + quarters)),
@@ -326,8 +328,14 @@ COLUMNS = (
     ("re-import/full", "reimport_over_full"),
     ("quarter full s", "quarter_full_s"),
     ("4x students time ratio", "growth_4x"),
+    ("same, cpu", "growth_4x_cpu"),
     ("peak MiB", "peak_mib"),
 )
+
+
+def _all_cpu(run: dict, which: str) -> float:
+    """CPU seconds of the importing process and, if known, of the server."""
+    return run[f"{which}_cpu_s"] + (run[f"{which}_server_cpu_s"] or 0)
 
 
 def _report(args, generated, base, results, load_before) -> None:
@@ -358,6 +366,7 @@ def _report(args, generated, base, results, load_before) -> None:
             "full_cpu_over_irreducible_cpu": round(r["full_cpu_s"] / base["cpu"], 2),
             "reimport_over_full": round(r["reimport_1pct_s"] / r["full_s"], 3),
             "growth_4x": round(r["full_s"] / r["quarter_full_s"], 2),
+            "growth_4x_cpu": round(_all_cpu(r, "full") / _all_cpu(r, "quarter"), 2),
         }
         print(" | ".join(str(row[key]) for _title, key in COLUMNS))
         figures["runs"].append(row)
