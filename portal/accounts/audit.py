@@ -4,7 +4,7 @@ import hashlib
 import json
 import logging
 
-from flask import has_request_context, request
+from flask import after_this_request, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import DDL, select, text
 from sqlalchemy import event as sa_event
@@ -75,6 +75,23 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_view(action: str, **fields) -> None:
+    """Audit that the signed-in person viewed a page, once it is rendered.
+
+    The row is added and committed after the view returns: a commit before
+    rendering would expire every row the page shows, and the template would
+    then load them again one by one (thousands of statements on a large
+    list); committing last also holds the audit chain's lock only for the
+    insert. Call it once the view has passed its checks.
+    """
+
+    @after_this_request
+    def _record(response):
+        record(action, **fields)
+        db.session.commit()
+        return response
 
 
 class AppendOnlyError(RuntimeError):

@@ -2,10 +2,11 @@
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import clock
 from portal.accounts import access, history, training
-from portal.accounts.models import AuditEvent, PortalUser
+from portal.accounts.models import AuditEvent, PortalUser, RoleAssignment
 from portal.accounts.requests import AccountRequest
 from portal.extensions import db
 from portal.main import nav
@@ -20,7 +21,12 @@ nav.add("People", "people.index", "accounts.fulfil", 72)
 def index():
     """Every portal account, searchable by name or e-mail."""
     q = request.args.get("q", "").strip()
-    stmt = select(PortalUser).order_by(PortalUser.display_name).limit(500)
+    stmt = (
+        select(PortalUser)
+        .options(selectinload(PortalUser.roles).joinedload(RoleAssignment.building))
+        .order_by(PortalUser.display_name)
+        .limit(500)
+    )
     if q:
         stmt = stmt.where(
             or_(

@@ -68,22 +68,10 @@ def building_log(building_id: int):
         can_assign=can_assign,
         office_staff=staff,
     )
-    _record_view(
+    audit.record_view(
         "contacts.log_viewed", target=f"building:{building.id}", building_id=building.id
     )
     return page
-
-
-def _record_view(action: str, **details) -> None:
-    """Audit a page view once it is rendered.
-
-    Committing earlier would expire every row the page shows, and the
-    template would then reload them one by one (thousands of queries for a
-    district's log); recording last also holds the audit chain's lock only
-    for the insert.
-    """
-    audit.record(action, **details)
-    db.session.commit()
 
 
 @bp.get("/log/<int:building_id>.csv")
@@ -142,7 +130,7 @@ def my_problems():
     page = render_template(
         "contacts/my_problems.html", entries=entries, actions=followup.ACTIONS
     )
-    _record_view("contacts.my_problems_viewed", count=len(entries))
+    audit.record_view("contacts.my_problems_viewed", count=len(entries))
     return page
 
 

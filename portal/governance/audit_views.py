@@ -56,8 +56,7 @@ def index():
     number = request.args.get("page", "1")
     number = int(number) if number.isdigit() else 1
     rows = page(f, number, PAGE_SIZE)
-    audit.record("audit.viewed", page=number, search=f.as_details())
-    db.session.commit()
+    audit.record_view("audit.viewed", page=number, search=f.as_details())
     buildings = db.session.scalars(select(Building).order_by(Building.name)).all()
     return render_template(
         "governance/audit.html",

@@ -5,7 +5,7 @@ import io
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from portal import district_settings
 from portal.accounts import audit
@@ -18,6 +18,7 @@ from portal.governance.settings_service import NOTICE_KEYS
 from portal.policy import Role
 from tests.accounts.helpers import fulfil, latest_request, submit
 from tests.conftest import csrf_token
+from tests.query_count import counted_queries
 
 
 def _rows(app, action):
@@ -260,3 +261,28 @@ def test_audit_page_for_it_and_superintendent_only(app, client, login, make, dis
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_safe_cell_defuses_formulas(value):
     assert safe_cell(value).startswith("'")
+
+
+def test_audit_page_runs_the_same_statements_for_few_or_many_rows(
+    app, client, login, make, district
+):
+    """The view is audited after rendering, so no row is loaded twice."""
+    login(district["it"])
+
+    def page_statements() -> int:
+        with counted_queries() as statements:
+            assert client.get("/audit/").status_code == 200
+        return len(statements)
+
+    page_statements()
+    few = page_statements()
+    for n in range(40):
+        audit.record("test.filler", target=f"user:{n}")
+    db.session.commit()
+    assert page_statements() == few
+    assert (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "audit.viewed")
+        )
+        == 3
+    )
