@@ -31,7 +31,7 @@ from portal.delivery import (
     rules,
     throttle,
 )
-from portal.delivery.content import variant_for
+from portal.delivery.content import written_text
 from portal.delivery.models import CLAIMED, Attempt, Delivery, OptOut
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -170,7 +170,7 @@ def _ready(ids: list[int], token: str, sender: "Sender") -> list[Request]:
 def _request(delivery: Delivery) -> Request:
     text = None
     if delivery.channel == "sms":
-        variant = variant_for(delivery)
+        variant = written_text(delivery)
         text = variant.text if variant else delivery.message.title
     return Request(delivery.id, delivery.channel, delivery.address, text)
 
