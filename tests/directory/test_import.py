@@ -267,3 +267,52 @@ def test_the_import_runs_on_sqlite_too(tmp_path, redis_url, files):
     assert first.counts["contact_problems"]["opened"] > 0
     assert again.counts["guardians"]["unchanged"] == first.counts["guardians"]["added"]
     assert points > 0
+
+
+def test_unchanged_rows_still_give_their_warnings(app_ctx, files):
+    rows = _rows(files / "students.csv")
+    rows[3]["home_language"] = "Klingon"
+    _write_rows(files / "students.csv", rows)
+    warning = "students.csv:5: unknown language 'Klingon', imported as English"
+
+    first = import_dir(files)
+    again = import_dir(files)
+
+    assert warning in first.warnings
+    assert again.counts["students"]["unchanged"] == len(rows)
+    assert warning in again.warnings
+
+
+def test_an_unchanged_guardian_of_a_student_who_left_is_rejected(app_ctx, files):
+    import_dir(files)
+    guardian = _rows(files / "guardians.csv")[0]
+    students = _rows(files / "students.csv")
+    _write_rows(
+        files / "students.csv",
+        [s for s in students if s["student_id"] != guardian["student_id"]],
+    )
+    before = checksums()
+
+    result = import_dir(files)
+
+    assert result.status == "rejected"
+    assert result.problems[0].startswith("guardians.csv:2: student_id: unknown student")
+    assert checksums() == before
+
+
+def test_a_guardian_who_comes_back_is_active_again(app_ctx, files):
+    import_dir(files)
+    rows = _rows(files / "guardians.csv")
+    number = rows[0]["guardian_id"]
+    _write_rows(
+        files / "guardians.csv", [r for r in rows if r["guardian_id"] != number]
+    )
+    import_dir(files)
+    _write_rows(files / "guardians.csv", rows)
+
+    result = import_dir(files)
+
+    assert result.counts["guardians"]["changed"] == 1
+    back = db.session.scalar(select(Guardian).where(Guardian.guardian_number == number))
+    assert back.active
+    assert all(link.active for link in back.links)
