@@ -1,6 +1,6 @@
 """What attendance calls play: clips in order, Plivo Speak when TTS gave up."""
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from sqlalchemy import select
@@ -8,8 +8,10 @@ from sqlalchemy import select
 from portal.attendance import service, voice
 from portal.delivery.models import Delivery
 from portal.extensions import db
+from tests.sandbox import fixtures
 
 DAY = date(2026, 12, 3)
+sandbox_server = fixtures.sandbox_server
 
 
 def deliveries():
@@ -90,7 +92,11 @@ def _household_on_every_channel(make, absent, language="es"):
     from portal.directory.models import ContactPoint
 
     district_settings.put("attendance_sms", True, by="test")
-    school = make.building(name="Lakeview")
+    school = make.building(
+        name="Lakeview",
+        calling_window_start=time(0, 0),
+        calling_window_end=time(23, 59),
+    )
     ana = make.student(school, first_name="Ana", last_name="Reyes")
     luis = make.student(school, first_name="Luis", last_name="Reyes")
     parent = make.guardian(ana, luis, language=language)
@@ -173,6 +179,30 @@ def test_the_email_sent_names_the_children(app, make, absent, woken, google_tts,
     assert sent["Subject"] == "Aviso de asistencia de Lakeview"
     assert "Ana Reyes y Luis Reyes" in body
     assert "jueves, 3 de diciembre" in body
+
+
+def test_the_delivery_worker_sends_the_names_by_text_and_e_mail(
+    app, make, absent, woken, google_tts, inbox, sandbox_server, monkeypatch
+):
+    from portal.delivery import worker
+
+    for key, value in {
+        "PLIVO_API_URL": sandbox_server.base_url,
+        "PLIVO_AUTH_ID": sandbox_server.auth_id,
+        "PLIVO_AUTH_TOKEN": sandbox_server.auth_token,
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
+    google_tts.add_passthru(sandbox_server.base_url)
+    school = _household_on_every_channel(make, absent)
+    run = service.run_building(school.id, DAY)
+
+    worker.work_slice(run.message_id)
+
+    (text,) = sandbox_server.sandbox.store.all_texts()
+    ((_to, raw),) = inbox.messages
+    for body in (text.body, raw):
+        assert "Ana Reyes y Luis Reyes" in body
+    assert "jueves, 3 de diciembre" in text.body
 
 
 @pytest.mark.parametrize(
