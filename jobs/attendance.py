@@ -30,21 +30,41 @@ def run_job_id(building_id: int, day: date) -> str:
     return f"attendance-run-{building_id}-{day.isoformat()}"
 
 
+# A job in one of these states has not read the day's absences yet.
+WAITING = ("queued", "scheduled", "deferred")
+
+
+def _status(job_id: str, queue) -> str | None:
+    try:
+        return Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
+    except NoSuchJobError:
+        return None
+
+
 def enqueue_run(building_id: int, day: date, queue=None) -> Job | None:
-    """Queue one building's run unless that run's job is already waiting."""
+    """Queue one building's run unless a run that will see today's data waits.
+
+    A job already queued will read the absences when it starts, so nothing
+    more is needed. A job already running may have read them before a hold
+    was released: then one follow-up run is queued to start when it ends
+    (the run is idempotent, so it only calls whom the first one did not).
+    """
     queue = queue or get_queue(QUEUE)
     job_id = run_job_id(building_id, day)
-    try:
-        existing = Job.fetch(job_id, connection=queue.connection)
-        if existing.get_status(refresh=True) in ("queued", "started", "scheduled"):
+    status = _status(job_id, queue)
+    depends_on = None
+    if status in WAITING:
+        return None
+    if status == "started":
+        depends_on, job_id = job_id, f"{job_id}-again"
+        if _status(job_id, queue) in WAITING:
             return None
-    except NoSuchJobError:
-        pass
     return queue.enqueue(
         run_building,
         building_id,
         day.isoformat(),
         job_id=job_id,
+        depends_on=depends_on,
         job_timeout=RUN_TIMEOUT,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,

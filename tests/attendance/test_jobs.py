@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from rq import SimpleWorker
-from sqlalchemy import select
+from rq.job import JobStatus
+from sqlalchemy import func, select
 
 from jobs import attendance as attendance_jobs
 from portal import district_settings
@@ -97,6 +98,27 @@ def test_run_job_enqueued_once(make, absent):
     assert job.func_name == "jobs.attendance.run_building"
     assert job.args == (school.id, "2026-12-03")
     assert job.timeout == attendance_jobs.RUN_TIMEOUT
+    queue.empty()
+
+
+def test_a_run_already_going_gets_one_follow_up(make, absent, woken, google_tts):
+    """A hold released while the run works: run again once it has ended."""
+    school = _one_absent_household(make, absent, date(2026, 12, 3))
+    queue = get_queue("default")
+    queue.empty()
+    going = attendance_jobs.enqueue_run(school.id, date(2026, 12, 3))
+    going.set_status(JobStatus.STARTED)
+
+    follow_up = attendance_jobs.enqueue_run(school.id, date(2026, 12, 3))
+    again = attendance_jobs.enqueue_run(school.id, date(2026, 12, 3))
+
+    assert again is None
+    assert follow_up.get_status() == "deferred"
+    assert follow_up.dependency_ids == [going.id]
+    going.set_status(JobStatus.QUEUED)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert follow_up.get_status(refresh=True) == "finished"
+    assert db.session.scalar(select(func.count()).select_from(AttendanceRun)) == 1
     queue.empty()
 
 
