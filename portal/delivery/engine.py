@@ -174,8 +174,9 @@ def cancel(message_id: int) -> int:
     """Stop what has not been dialled yet; returns how many were cancelled.
 
     Pending deliveries end as cancelled at once; a claimed one is stopped
-    by the worker's check of the message before it dials. The caller
-    commits (and audits).
+    by the worker's check of the message when it loads its batch, or (its
+    request not sent yet) by the check every 0.1 s while the batch is out.
+    Requests already on their way go out. The caller commits (and audits).
     """
     from portal.delivery.models import PENDING, Delivery
 

@@ -34,6 +34,7 @@ from portal.delivery import (
 from portal.delivery.content import written_text
 from portal.delivery.models import CLAIMED, Attempt, Delivery, OptOut
 from portal.extensions import db
+from portal.messaging.models import Message
 from portal.models_base import utcnow
 from portal.telephony import plivo_client
 
@@ -60,7 +61,8 @@ def work_slice(message_id: int) -> int:
     interrupted = False
     engine.mark_active(message_id)
 
-    with Sender(int(rules.setting("DELIVERY_IN_FLIGHT", IN_FLIGHT))) as sender:
+    in_flight = int(rules.setting("DELIVERY_IN_FLIGHT", IN_FLIGHT))
+    with Sender(in_flight, lambda: _should_stop(message_id)) as sender:
         while time.monotonic() - started < seconds and not interrupted:
             if engine.more_urgent_work_waiting():
                 interrupted = True
@@ -85,6 +87,17 @@ def work_slice(message_id: int) -> int:
         interrupted,
     )
     return handled
+
+
+def _should_stop(message_id: int) -> bool:
+    """Stop sending: a more urgent queue has work, or the message was cancelled."""
+    if engine.more_urgent_work_waiting():
+        return True
+    cancelled = db.session.scalar(
+        select(Message.cancelled_at).where(Message.id == message_id)
+    )
+    db.session.rollback()  # end the read; the slice holds no transaction here
+    return cancelled is not None
 
 
 @dataclass
@@ -316,8 +329,9 @@ def _send_email(delivery_id: int, started: claims.Started, token: str) -> None:
 class Sender:
     """Sends a batch's requests, several at a time; one plivo client per thread."""
 
-    def __init__(self, in_flight: int):
+    def __init__(self, in_flight: int, should_stop=lambda: False):
         self.config = current_app.config
+        self.should_stop = should_stop
         self.connection = throttle.shared_connection()
         self.pool = ThreadPoolExecutor(max(1, in_flight), "delivery-send")
         self.local = threading.local()
@@ -342,14 +356,13 @@ class Sender:
     def send_all(self, requests: list[Request]) -> list[tuple[Request, object]]:
         """Each request with its provider id, `ProviderError`, NOT_SENT or error.
 
-        While waiting, stop sending (NOT_SENT) once more urgent work waits.
+        While waiting, stop sending (NOT_SENT) once `should_stop` says so.
         """
         futures = {self.pool.submit(self._send, r): r for r in requests}
         pending = set(futures)
         while pending:
             _done, pending = wait(pending, URGENT_CHECK_SECONDS, FIRST_COMPLETED)
-            urgent = pending and not self.stopped.is_set()
-            if urgent and engine.more_urgent_work_waiting():
+            if pending and not self.stopped.is_set() and self.should_stop():
                 self.stopped.set()
         return [(futures[f], _outcome(f)) for f in futures]
 
@@ -360,6 +373,8 @@ class Sender:
         throttle.wait_for_slot(
             THROTTLED[request.channel], request.rate, self.connection
         )
+        if self.stopped.is_set():  # told to stop while waiting for the slot
+            return NOT_SENT
         client = getattr(self.local, "client", None)
         if client is None:
             client = self.local.client = plivo_client.make_client(self.config)

@@ -1,12 +1,13 @@
 """End to end against the sandbox: real SDK, real callbacks, real Redis."""
 
+import threading
 import time
 
 import pytest
 from rq import SimpleWorker
 
 from jobs import delivery as delivery_jobs
-from portal.delivery import engine
+from portal.delivery import engine, worker
 from portal.delivery.models import Attempt, Delivery, OptOut
 from portal.extensions import db
 from portal.queues import redis_connection
@@ -154,6 +155,28 @@ def test_cancel_stops_what_was_not_dialled(portal, sandbox_server):
     assert cancelled == 5
     assert flow.states(msg.id) == {"cancelled": 5}
     assert not sandbox_server.sandbox.store.all_calls()
+
+
+def test_cancel_stops_requests_of_a_batch_not_sent_yet(portal, sandbox_server):
+    portal.app.config["PLIVO_CALLS_PER_SECOND"] = 1  # one request a second
+    msg = helpers.message("outreach")
+    helpers.deliveries(msg, flow.numbers(10))
+
+    def one_slice():
+        with portal.app.app_context():
+            worker.work_slice(msg.id)
+
+    sending = threading.Thread(target=one_slice)
+    sending.start()
+    sandbox_server.wait_for(sandbox_server.sandbox.store.all_calls)
+    engine.cancel(msg.id)
+    db.session.commit()
+    sending.join()
+    delivery_jobs.deliver_message(msg.id)  # ends the withdrawn ones
+    states = flow.wait_until_final(msg.id)
+
+    assert states["cancelled"] >= 8  # the first request, at most one more
+    assert len(sandbox_server.sandbox.store.all_calls()) == 10 - states["cancelled"]
 
 
 def test_email_in_the_recipients_language(portal, monkeypatch):
