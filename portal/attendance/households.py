@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from portal.attendance.models import Absence
 from portal.directory.models import ContactPoint, Guardian, GuardianLink, Student
@@ -32,6 +33,7 @@ def absences_for(building_id: int, day: date, *, held: bool | None = None):
     query = (
         select(Absence)
         .join(Student, Student.id == Absence.student_id)
+        .options(contains_eager(Absence.student))
         .where(Absence.building_id == building_id, Absence.date == day)
         .order_by(Student.last_name, Student.first_name, Student.id)
     )

@@ -81,13 +81,12 @@ def day(building_id: int):
     """One building's absences for a day, and after the run who was reached."""
     building = _building("attendance.view", building_id)
     when = _day()
-    audit.record(
+    audit.record_view(
         "attendance.absences_viewed",
         target=f"building:{building.id}",
         building_id=building.id,
         date=when.isoformat(),
     )
-    db.session.commit()
     return render_template("attendance/day.html", **_calls_context(building, when))
 
 
