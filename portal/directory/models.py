@@ -6,10 +6,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,7 +84,8 @@ class GuardianLink(db.Model):
     __table_args__ = (UniqueConstraint("guardian_id", "student_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"), index=True)
+    # The unique (guardian_id, student_id) index serves lookups by guardian.
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"))
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     relationship_to_student: Mapped[str] = mapped_column(String(40), default="")
     priority: Mapped[int] = mapped_column(Integer, default=1)
@@ -121,13 +124,26 @@ class ContactPoint(db.Model):
     empty when the raw value is inaccurate; `problem` then says why.
     """
 
+    # Each point has one owner, so each owner index is partial: it holds
+    # only the rows of its kind of owner (half the index upkeep on import).
+    __table_args__ = (
+        Index(
+            "ix_contact_point_guardian_id",
+            "guardian_id",
+            postgresql_where=text("guardian_id IS NOT NULL"),
+            sqlite_where=text("guardian_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_contact_point_staff_member_id",
+            "staff_member_id",
+            postgresql_where=text("staff_member_id IS NOT NULL"),
+            sqlite_where=text("staff_member_id IS NOT NULL"),
+        ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    guardian_id: Mapped[int | None] = mapped_column(
-        ForeignKey("guardian.id"), index=True
-    )
-    staff_member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_member.id"), index=True
-    )
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardian.id"))
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     # home_phone | mobile_phone | work_phone | phone | email
     kind: Mapped[str] = mapped_column(String(20))
     raw: Mapped[str] = mapped_column(String(254))
