@@ -9,10 +9,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from functools import lru_cache
 
-from flask import current_app
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -26,6 +23,7 @@ from portal.directory.models import (
     Student,
 )
 from portal.extensions import db
+from portal.queues import shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +301,7 @@ def _kept(name: str, audience: dict, channels):
     way) nothing is kept. Without Redis both are worked out each time.
     """
     version = _directory_version()
-    client = _redis(current_app.config["REDIS_URL"])
+    client = shared_redis()
     keys = {
         part: "audience:"
         + hashlib.sha256(
@@ -350,12 +348,6 @@ def _directory_version() -> str | None:
     if last is None:
         return None
     return f"{last.id}@{last.finished_at.isoformat() if last.finished_at else ''}"
-
-
-@lru_cache(maxsize=4)
-def _redis(url: str) -> Redis:
-    """One client (and connection pool) per Redis URL for this process."""
-    return Redis.from_url(url, socket_timeout=2)
 
 
 def buildings_by_id(ids) -> dict[int, Building]:
