@@ -238,15 +238,22 @@ def call_hangup(delivery_id: int, attempt_id: int, payload: dict) -> bool:
         db.session.commit()
         return True
 
-    kind = delivery.message.kind
-    dials = sum(1 for a in delivery.attempts if a.result in rules.REDIALLED_RESULTS)
-    if result in rules.REDIALLED_RESULTS and rules.may_redial(kind, dials):
-        wait_until(delivery, utcnow() + rules.redial_delay(kind), result)
-    else:
+    # Only no answer and busy may redial; the message and the earlier
+    # attempts are read for them alone (most calls are answered).
+    redial_at = None
+    if result in rules.REDIALLED_RESULTS:
+        kind = delivery.message.kind
+        dials = sum(1 for a in delivery.attempts if a.result in rules.REDIALLED_RESULTS)
+        if rules.may_redial(kind, dials):
+            redial_at = utcnow() + rules.redial_delay(kind)
+    if redial_at is None:
         finish(delivery, result, _hangup_detail(payload))
+    else:
+        wait_until(delivery, redial_at, result)
+    message_id = delivery.message_id
     db.session.commit()
-    if delivery.state == PENDING:
-        schedule_wake(delivery.message_id, delivery.not_before)
+    if redial_at is not None:
+        schedule_wake(message_id, redial_at)
     return True
 
 
