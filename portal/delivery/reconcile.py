@@ -127,15 +127,22 @@ def _from_cdr(record) -> Found:
 
 
 def _open_call_to(client, address: str) -> bool:
-    """True when a queued or live call to `address` exists."""
+    """True when a queued or live call to `address` exists, or may exist.
+
+    Each open call must be fetched to see its number; beyond
+    MAX_OPEN_CALLS_CHECKED of them the answer is "may exist" (True): saying
+    "no call" without having looked would redial a family on the line.
+    """
     wanted = _digits(address)
     checks = (
         (client.queued_calls.list_ids, client.queued_calls.get),
         (client.live_calls.list_ids, client.live_calls.get),
     )
     for list_ids, get in checks:
-        listed = _request(list_ids)
-        for call_id in (getattr(listed, "calls", None) or [])[:MAX_OPEN_CALLS_CHECKED]:
+        listed = getattr(_request(list_ids), "calls", None) or []
+        if len(listed) > MAX_OPEN_CALLS_CHECKED:
+            return True
+        for call_id in listed:
             call = _request(get, str(call_id))
             if call is not None and _digits(str(getattr(call, "to", ""))) == wanted:
                 return True

@@ -103,6 +103,11 @@ def settle_stale_unknowns() -> int:
 
 def _settle(delivery: Delivery, client) -> None:
     last = _last_attempt(delivery)
+    if last is not None and last.callback:
+        # The provider has called back with this attempt's ids: it went out.
+        # Its final callback settles it; never send it again.
+        delivery.updated_at = utcnow()
+        return
     if delivery.channel not in reconcile.FINDERS or last is None:
         outcomes.finish(delivery, "failed", outcomes.UNKNOWN_SETTLED)
         logger.warning("unknown_outcome_settled delivery_id=%s", delivery.id)

@@ -121,11 +121,12 @@ def deliver_batch(ids: list[int], token: str, sender: "Sender") -> int:
     calls = [r for r in requests if r.channel != "email"]
 
     started = claims.begin_attempts([r.delivery_id for r in requests], token)
+    # Past half the lease a request is withdrawn rather than sent late.
+    deadline = time.monotonic() + rules.lease_seconds() / 2
     for request in emails:
         if request.delivery_id in started:
             _send_email(request.delivery_id, started[request.delivery_id], token)
     calls = [r for r in calls if r.delivery_id in started]
-    deadline = time.monotonic() + rules.lease_seconds() / 2
     rates = {channel: throttle.rate(channel) for channel in THROTTLED.values()}
     for request in calls:
         request.started = started[request.delivery_id]
@@ -263,16 +264,20 @@ def _unsettled(delivery: Delivery) -> bool:
     if delivery.channel not in reconcile.FINDERS or not delivery.attempt_count:
         return False
     last = delivery.attempts[-1] if delivery.attempts else None
-    return (
-        last is not None
-        and last.result in outcomes.UNSETTLED_RESULTS
-        and not last.callback
-    )
+    return last is not None and last.result in outcomes.UNSETTLED_RESULTS
 
 
 def _dialled_already(delivery: Delivery, sender: "Sender") -> bool:
-    """Before resending after an unsettled attempt, ask the provider first."""
+    """Before resending after an unsettled attempt, ask the provider first.
+
+    An attempt the provider has called back about went out: it is waited
+    for, never resent.
+    """
     last = delivery.attempts[-1]
+    if last.callback:
+        outcomes.adopt(delivery, last, reconcile.Found("open"))
+        db.session.commit()
+        return True
     try:
         found = reconcile.find(
             sender.client, delivery.channel, delivery.address, last.started_at

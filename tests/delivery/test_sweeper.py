@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from rq import Queue
+from sqlalchemy import select
 
 from jobs import delivery as delivery_jobs
 from portal.delivery import outcomes, sweeper
@@ -101,3 +102,24 @@ def test_stale_unknown_texts_are_settled_from_the_providers_records(
     flow.wait_until_final(msg.id)
     assert flow.texts_per_number(sandbox_server)[texted] == 1
     assert flow.texts_per_number(sandbox_server)[never] == 1
+
+
+def test_stale_unknown_call_the_provider_called_back_about_is_never_redialled(
+    portal, sandbox_server
+):
+    msg = helpers.message("outreach")
+    delivery_id = _unknown(msg, "+12535550115", "phone", utcnow())
+    attempt = db.session.scalar(
+        select(Attempt).where(Attempt.delivery_id == delivery_id)
+    )
+    outcomes.call_machine(delivery_id, attempt.id, {"Machine": "false"})
+
+    sweeper.settle_stale_unknowns()  # the sandbox knows no such call: no matter
+
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.state == "submitted"
+    assert delivery.outcome_unknown is True
+    outcomes.call_hangup(delivery_id, attempt.id, {"CallStatus": "completed"})
+    db.session.expire_all()
+    assert db.session.get(Delivery, delivery_id).state == "answered"
