@@ -6,6 +6,8 @@ are marked inactive. All of it runs in the caller's transaction: the
 importer commits or rolls back.
 """
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,6 +18,8 @@ from portal.directory.models import GuardianLink
 from portal.extensions import db
 
 CHUNK = 5000
+# Rows per COPY statement when rows are copied while later ones are checked.
+COPY_ROWS = 20_000
 
 
 def chunks(items: list, size: int = CHUNK):
@@ -133,12 +137,8 @@ def bulk_insert(table, columns: list[str], rows: Iterable[tuple]) -> None:
     fixed = tuple(defaults.values())
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-        ):
-            for row in rows:
-                copy.write_row(row + fixed)
+        sql = f'COPY "{table.name}" ({names}) FROM STDIN'
+        _copy_alongside(raw, sql, (row + fixed for row in rows))
         return
     if any(isinstance(table.c[c].type, Time) for c in columns):
         # sqlite3 cannot bind times: SQLAlchemy converts them (buildings).
@@ -152,6 +152,51 @@ def bulk_insert(table, columns: list[str], rows: Iterable[tuple]) -> None:
     cursor = raw.cursor()
     cursor.executemany(sql, (row + fixed for row in rows))
     cursor.close()
+
+
+def _copy_alongside(raw, sql: str, rows: Iterable[tuple]) -> None:
+    """COPY `rows` in statements of COPY_ROWS, on a thread of their own.
+
+    This thread makes the rows (checking each phone number as it goes) while
+    the writer copies the previous batch. PostgreSQL checks a COPY's foreign
+    keys when the statement ends; with one statement per batch, that check
+    runs while the next batch is being made instead of after the last row.
+    Only the writer uses the connection until it has finished; an error on
+    either side stops both and is raised here, and the caller's transaction
+    is rolled back as for any other failure.
+    """
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        while (batch := batches.get()) is not None:
+            if failed:
+                continue  # drain until the end mark, so the maker never blocks
+            try:
+                with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                    for row in batch:
+                        copy.write_row(row)
+            except BaseException as error:  # noqa: BLE001 - raised again below
+                failed.append(error)
+
+    writer = threading.Thread(target=write, name="directory-copy", daemon=True)
+    writer.start()
+    try:
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == COPY_ROWS:
+                batches.put(batch)
+                batch = []
+                if failed:
+                    break
+        if batch and not failed:
+            batches.put(batch)
+    finally:
+        batches.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
 
 
 def _scalar_defaults(table, given: list[str]) -> dict:
