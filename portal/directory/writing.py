@@ -18,8 +18,8 @@ from portal.directory.models import GuardianLink
 from portal.extensions import db
 
 CHUNK = 5000
-# Rows per COPY statement when rows are copied while later ones are checked.
-COPY_ROWS = 20_000
+# Rows per write when rows are written while later ones are checked.
+WRITE_ROWS = 20_000
 
 
 def chunks(items: list, size: int = CHUNK):
@@ -127,65 +127,71 @@ def plan_rows(state: State, records: dict, keys: set[str], unchanged: int) -> Pl
 def bulk_insert(table, columns: list[str], rows: Iterable[tuple]) -> None:
     """Insert many rows, given as tuples in `columns` order.
 
-    PostgreSQL gets COPY and SQLite its own executemany, both fed as the
-    rows are made: with a generator, the database works on the first rows
-    while the later ones are still being checked.
+    PostgreSQL gets COPY and SQLite its own executemany, in batches written
+    while the later rows are still being made and checked.
     """
     connection = db.session.connection()
     defaults = _scalar_defaults(table, columns)
     names = ", ".join(f'"{c}"' for c in [*columns, *defaults])
     fixed = tuple(defaults.values())
     raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        sql = f'COPY "{table.name}" ({names}) FROM STDIN'
-        _copy_alongside(raw, sql, (row + fixed for row in rows))
-        return
-    if any(isinstance(table.c[c].type, Time) for c in columns):
+    every = [*columns, *defaults]
+    if any(isinstance(table.c[c].type, Time) for c in every):
         # sqlite3 cannot bind times: SQLAlchemy converts them (buildings).
-        every = [*columns, *defaults]
         for batch in chunks([dict(zip(every, r + fixed, strict=True)) for r in rows]):
             db.session.execute(table.insert(), batch)
         return
-    marks = ", ".join("?" * (len(columns) + len(fixed)))
-    # Table and column names come from our own metadata, never from input.
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
-    cursor = raw.cursor()
-    cursor.executemany(sql, (row + fixed for row in rows))
-    cursor.close()
+    if connection.dialect.name == "postgresql":
+        sql = f'COPY "{table.name}" ({names}) FROM STDIN'
+
+        def write(batch: list[tuple]) -> None:
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in batch:
+                    copy.write_row(row)
+
+    else:
+        marks = ", ".join("?" * (len(columns) + len(fixed)))
+        # Table and column names come from our own metadata, never from input.
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
+
+        def write(batch: list[tuple]) -> None:
+            cursor = raw.cursor()
+            cursor.executemany(sql, batch)
+            cursor.close()
+
+    _write_alongside(write, (row + fixed for row in rows))
 
 
-def _copy_alongside(raw, sql: str, rows: Iterable[tuple]) -> None:
-    """COPY `rows` in statements of COPY_ROWS, on a thread of their own.
+def _write_alongside(write: Callable[[list[tuple]], None], rows: Iterable[tuple]):
+    """Write `rows` in batches of WRITE_ROWS, on a thread of their own.
 
-    This thread makes the rows (checking each phone number as it goes) while
-    the writer copies the previous batch. PostgreSQL checks a COPY's foreign
-    keys when the statement ends; with one statement per batch, that check
-    runs while the next batch is being made instead of after the last row.
-    Only the writer uses the connection until it has finished; an error on
-    either side stops both and is raised here, and the caller's transaction
-    is rolled back as for any other failure.
+    This thread makes the rows (checking each phone number as it goes)
+    while the writer hands the previous batch to the database, which works
+    without holding Python's lock: PostgreSQL in its own process (its
+    foreign-key checks run when each COPY statement ends), SQLite inside
+    `executemany`. Only the writer uses the connection until it has
+    finished; an error on either side stops both and is raised here, and
+    the caller's transaction is rolled back as for any other failure.
     """
     batches: queue.Queue = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
 
-    def write() -> None:
+    def work() -> None:
         while (batch := batches.get()) is not None:
             if failed:
                 continue  # drain until the end mark, so the maker never blocks
             try:
-                with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                    for row in batch:
-                        copy.write_row(row)
+                write(batch)
             except BaseException as error:  # noqa: BLE001 - raised again below
                 failed.append(error)
 
-    writer = threading.Thread(target=write, name="directory-copy", daemon=True)
+    writer = threading.Thread(target=work, name="directory-writer", daemon=True)
     writer.start()
     try:
         batch: list[tuple] = []
         for row in rows:
             batch.append(row)
-            if len(batch) == COPY_ROWS:
+            if len(batch) == WRITE_ROWS:
                 batches.put(batch)
                 batch = []
                 if failed:
