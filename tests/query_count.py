@@ -20,3 +20,11 @@ def counted_queries():
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+
+
+def page_statements(client, path: str) -> int:
+    """How many statements one view of a page sends (it must answer 200)."""
+    with counted_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements)

@@ -18,7 +18,7 @@ from portal.governance.settings_service import NOTICE_KEYS
 from portal.policy import Role
 from tests.accounts.helpers import fulfil, latest_request, submit
 from tests.conftest import csrf_token
-from tests.query_count import counted_queries
+from tests.query_count import page_statements
 
 
 def _rows(app, action):
@@ -269,17 +269,12 @@ def test_audit_page_runs_the_same_statements_for_few_or_many_rows(
     """The view is audited after rendering, so no row is loaded twice."""
     login(district["it"])
 
-    def page_statements() -> int:
-        with counted_queries() as statements:
-            assert client.get("/audit/").status_code == 200
-        return len(statements)
-
-    page_statements()
-    few = page_statements()
+    page_statements(client, "/audit/")
+    few = page_statements(client, "/audit/")
     for n in range(40):
         audit.record("test.filler", target=f"user:{n}")
     db.session.commit()
-    assert page_statements() == few
+    assert page_statements(client, "/audit/") == few
     assert (
         db.session.scalar(
             select(func.count()).where(AuditEvent.action == "audit.viewed")

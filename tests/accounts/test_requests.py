@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.policy import CAPABILITIES, DISTRICT_ROLES, ROLE_LABELS, Role
 from tests.accounts.helpers import fulfil, latest_request, submit
 from tests.conftest import csrf_token
-from tests.query_count import counted_queries
+from tests.query_count import page_statements
 
 
 def _it_client(app, login, it_admin):
@@ -287,13 +287,8 @@ def test_people_page_runs_the_same_statements_for_few_or_many_people(
 ):
     login(district["it"])
 
-    def page_statements() -> int:
-        with counted_queries() as statements:
-            assert client.get("/people/").status_code == 200
-        return len(statements)
-
-    page_statements()
-    few = page_statements()
+    page_statements(client, "/people/")
+    few = page_statements(client, "/people/")
     for n in range(15):
         make.user(
             Role.PRINCIPAL, building=district["hillside"], email=f"p{n}@d.example"
@@ -301,4 +296,4 @@ def test_people_page_runs_the_same_statements_for_few_or_many_people(
     # One statement per person (their roles, their building) would add 15 or
     # more; the signed-in user may be reloaded once, as the test's app
     # context is shared with the requests.
-    assert page_statements() <= few + 2
+    assert page_statements(client, "/people/") <= few + 2
