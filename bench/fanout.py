@@ -4,14 +4,21 @@
 
 Starts its own Redis, a scratch PostgreSQL database, the sandbox (gunicorn),
 the portal (gunicorn, for callbacks) and worker processes, then measures:
-(a) deliveries dialled per second with no provider limit, beside a bare loop
-    of plivo SDK calls with the same concurrency, and callbacks per second;
+(a) deliveries dialled (accepted by the provider) per second with no
+    provider limit, beside a bare loop of plivo SDK calls with the same
+    concurrency (workers x --in-flight threads), and callbacks per second;
 (b) the sandbox limited to 50 calls per second: achieved / 50, the busiest
     one-second window, 429s;
 (c) emergencies approved while a large outreach is going out: seconds from
     approval to first dial;
 (d) peak memory (VmHWM) of a worker.
 Prints a table, then one JSON line last.
+
+    .venv/bin/python -m bench.fanout --profile --households 400
+
+instead delivers from this process and prints CPU milliseconds per delivery
+(worker, its PostgreSQL backend, sandbox, callback server) and statements
+and commits per delivery; a cProfile listing goes to stderr.
 """
 
 import argparse

@@ -59,16 +59,18 @@ def reserve(channel: str, rate: float, connection: Redis) -> float:
 def wait_for_slot(channel: str, rate: float, connection: Redis) -> None:
     """Block until this thread may send one request, on time for its slot.
 
-    A thread that wakes up more than LATE_SECONDS after its slot (a busy
-    CPU, the GIL) would send close behind the next slot's request; it takes
-    a fresh slot instead, so sends stay within LATE_SECONDS of their slots.
+    A thread that wakes up more than LATE_SECONDS after its slot (a slow
+    answer from Redis, a busy CPU, the GIL) would send close behind the next
+    slot's request; it takes a fresh slot instead, so sends stay within
+    LATE_SECONDS of their slots. The slot is placed when the question was
+    asked, so the time its answer took counts as lateness.
     """
     while True:
+        asked = time.monotonic()
         wait = reserve(channel, rate, connection)
-        due = time.monotonic() + wait
         if wait > 0:
             time.sleep(wait)
-        if time.monotonic() - due <= LATE_SECONDS:
+        if time.monotonic() - (asked + wait) <= LATE_SECONDS:
             return
 
 
