@@ -5,12 +5,13 @@ contact points whose raw value changed are checked again. A new person's
 contact points are checked as they are streamed into the database.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from sqlalchemy import select
 
 from portal.directory.checks import check_contact
 from portal.directory.models import ContactPoint
+from portal.directory.phone_checks import Answers
 from portal.directory.writing import bulk_insert, chunks, deactivate, fetch, update_rows
 
 # (kind, raw, priority) of each contact point a person should have.
@@ -18,16 +19,21 @@ Points = list[tuple[str, str, int]]
 _COLUMNS = ["kind", "raw", "address", "problem", "priority"]
 
 
-def _checked(owner_id: int, kind: str, raw: str, priority: int) -> tuple:
-    address, problem = check_contact(kind, raw)
+def _checked(
+    owner_id: int, kind: str, raw: str, priority: int, phones: Mapping
+) -> tuple:
+    found = phones.get(raw) if kind != "email" else None
+    address, problem = found or check_contact(kind, raw)
     return (owner_id, kind, raw, address, problem, priority)
 
 
-def _new_rows(owners: Iterable[tuple[int, Points]]) -> Iterator[tuple]:
+def _new_rows(
+    owners: Iterable[tuple[int, Points]], phones: Mapping | Answers
+) -> Iterator[tuple]:
     for owner_id, points in owners:
         for kind, raw, priority in points:
             if raw:
-                yield _checked(owner_id, kind, raw, priority)
+                yield _checked(owner_id, kind, raw, priority, phones)
 
 
 def _existing(owner_column: str, owner_ids: list[int]) -> dict:
@@ -49,17 +55,22 @@ def _existing(owner_column: str, owner_ids: list[int]) -> dict:
 
 
 def sync(
-    owner_column: str, new: Iterable[tuple[int, Points]], changed: dict[int, Points]
+    owner_column: str,
+    new: Iterable[tuple[int, Points]],
+    changed: dict[int, Points],
+    phones: Mapping[str, tuple] | Answers | None = None,
 ) -> set[int]:
     """Insert, update or deactivate contact points; returns ids to re-verify.
 
     `new` yields (owner id, points) of people who have none yet; `changed`
     maps the id of a person whose row changed to their points. The returned
     ids are contact points that now hold a different value (or none): their
-    open problems are settled by this import.
+    open problems are settled by this import. `phones` holds phone numbers
+    already checked (raw -> (E.164, reason)); others are checked here.
     """
+    phones = phones or {}
     table = ContactPoint.__table__
-    bulk_insert(table, [owner_column, *_COLUMNS], _new_rows(new))
+    bulk_insert(table, [owner_column, *_COLUMNS], _new_rows(new, phones))
 
     existing = _existing(owner_column, sorted(changed))
     inserts, updates, gone = [], [], set()
@@ -68,12 +79,12 @@ def sync(
             found = existing.pop((owner_id, kind), None)
             if found is None:
                 if raw:
-                    inserts.append(_checked(owner_id, kind, raw, priority))
+                    inserts.append(_checked(owner_id, kind, raw, priority, phones))
             elif not raw:
                 if found[2]:
                     gone.add(found[0])
             elif found[1] != raw or not found[2]:
-                row = _checked(owner_id, kind, raw, priority)
+                row = _checked(owner_id, kind, raw, priority, phones)
                 values = dict(zip(_COLUMNS, row[1:], strict=True))
                 updates.append({"_id": found[0], "active": True, **values})
     gone.update(cp_id for cp_id, _raw, active in existing.values() if active)

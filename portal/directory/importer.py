@@ -16,7 +16,7 @@ from pathlib import Path
 
 from portal.accounts import audit
 from portal.contacts import service as problems
-from portal.directory import contact_points, leavers, runs, writing
+from portal.directory import contact_points, leavers, phone_checks, runs, writing
 from portal.directory.models import Building, Guardian, StaffMember, Student
 from portal.directory.reading import read_file
 from portal.directory.records import (
@@ -85,6 +85,7 @@ def run_import(
             raise _Stop("rejected", [f"{directory}: no directory files found"])
         with _collector_paused():
             job.read()
+            job.check_phones_alongside()
             job.write()
         _keep_or_discard(job, run_id, actor, dry_run)
         status = "dry_run" if dry_run else "imported"
@@ -95,6 +96,8 @@ def run_import(
         db.session.rollback()
         runs.finish(run_id, "aborted", {}, ["internal error"], job.warnings)
         raise
+    finally:
+        job.phones.close()
 
     runs.finish(run_id, status, job.counts, job.problems, job.warnings)
     duration = time.monotonic() - started
@@ -161,6 +164,7 @@ class _Import:
         self._found: list = []
         self._keys: dict[str, set[str]] = {}
         self.warnings: list[str] = []
+        self.phones = phone_checks.PhoneChecks()
 
     def read(self) -> None:
         """Read and check every file; stop with all problems if any.
@@ -175,6 +179,17 @@ class _Import:
             order = {spec.name: n for n, spec in enumerate(SPECS)}
             self._found.sort(key=lambda p: (order[p.file], p.line))
             raise _Stop("rejected", [str(p) for p in self._found])
+
+    def check_phones_alongside(self) -> None:
+        """Send the phone numbers of new and changed people to a helper
+        process, to be checked while rows are written (phone_checks.py)."""
+        for spec, at in ((STAFF, slice(5, 7)), (GUARDIANS, slice(4, 7))):
+            if spec.name in self.checked:
+                records = self.checked[spec.name].records.values()
+                self.phones.submit(
+                    spec.name,
+                    (raw for record in records for raw in record[1][at]),
+                )
 
     def _read_one(self, spec) -> None:
         result = read_file(self.directory / spec.name, spec)
@@ -273,6 +288,7 @@ class _Import:
             "staff_member_id",
             ((ids[n], points(n)) for n in plan.new),
             {row_id: points(n) for n, row_id in plan.changed},
+            self.phones.results(STAFF.name),
         )
         self.counts["staff"]["portal_access_ended"] = leavers.end_access(
             plan.removed_ids, now
@@ -305,6 +321,7 @@ class _Import:
             "guardian_id",
             ((ids[n], points(n)) for n in plan.new),
             {row_id: points(n) for n, row_id in plan.changed},
+            self.phones.results(GUARDIANS.name),
         )
 
 
