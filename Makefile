@@ -50,9 +50,15 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmark, one after another, at the sizes docs/benchmarks.md
+# reports (about 35 minutes on 2 cores). Run it on a quiet machine.
 bench: $(STAMP)
 	@scripts/ensure_services.sh redis postgres
-	$(PY) -m bench.import_directory --students 50000
+	$(PY) -m bench.import_directory --students 200000 --repeat 1
+	$(PY) -m bench.fanout --households 50000 --workers 4
+	$(PY) -m bench.attendance --absences 10000 --languages 20 --dial --cps 50
+	$(PY) -m bench.load --households 50000 --students 80000 --staff 50 \
+		--seconds 60 --callback-rate 200
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -149,6 +149,11 @@ class Environment:
                 "gthread",
                 "--threads",
                 "8",
+                # Longer than a busy page takes: with gunicorn's 2 s, a
+                # client reusing an idle connection met a reset (as it would
+                # behind a proxy whose keep-alive outlived gunicorn's).
+                "--keep-alive",
+                "30",
                 "--log-level",
                 "warning",
                 "wsgi:app",
