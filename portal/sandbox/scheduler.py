@@ -83,7 +83,10 @@ class Scheduler:
                     return
                 _, _, fn = heapq.heappop(self.heap)
                 self.in_flight += 1
-            self.pool.submit(self._run, fn)
+            try:
+                self.pool.submit(self._run, fn)
+            except RuntimeError:  # the interpreter is exiting: nothing to run
+                return
 
     def _due(self) -> bool:
         return bool(self.heap) and self.heap[0][0] <= time.monotonic()
