@@ -20,7 +20,7 @@ _COLUMNS = ["kind", "raw", "address", "problem", "priority"]
 
 
 def _checked(
-    owner_id: int, kind: str, raw: str, priority: int, phones: Mapping
+    owner_id: int, kind: str, raw: str, priority: int, phones: Mapping | Answers
 ) -> tuple:
     found = phones.get(raw) if kind != "email" else None
     address, problem = found or check_contact(kind, raw)

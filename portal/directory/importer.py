@@ -37,6 +37,9 @@ from portal.models_base import utcnow
 logger = logging.getLogger(__name__)
 
 DEACTIVATION_LIMIT = 0.05
+# Where a checked record's values hold the phone numbers, in column order.
+_STAFF_PHONES_AT = slice(5, 7)
+_GUARDIAN_PHONES_AT = slice(4, 7)
 
 
 @dataclass
@@ -183,7 +186,7 @@ class _Import:
     def check_phones_alongside(self) -> None:
         """Send the phone numbers of new and changed people to a helper
         process, to be checked while rows are written (phone_checks.py)."""
-        for spec, at in ((STAFF, slice(5, 7)), (GUARDIANS, slice(4, 7))):
+        for spec, at in ((STAFF, _STAFF_PHONES_AT), (GUARDIANS, _GUARDIAN_PHONES_AT)):
             if spec.name in self.checked:
                 records = self.checked[spec.name].records.values()
                 self.phones.submit(
@@ -282,7 +285,7 @@ class _Import:
 
         def points(number: str) -> list:
             values = records[number][1]
-            return _wanted_points(values[4], STAFF_PHONES, values[5:7])
+            return _wanted_points(values[4], STAFF_PHONES, values[_STAFF_PHONES_AT])
 
         settled = contact_points.sync(
             "staff_member_id",
@@ -315,7 +318,9 @@ class _Import:
 
         def points(number: str) -> list:
             person = records[number][1]
-            return _wanted_points(person[3], GUARDIAN_PHONES, person[4:7])
+            return _wanted_points(
+                person[3], GUARDIAN_PHONES, person[_GUARDIAN_PHONES_AT]
+            )
 
         return contact_points.sync(
             "guardian_id",
