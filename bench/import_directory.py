@@ -382,14 +382,14 @@ COLUMNS = (
 )
 
 
+def _client_cpu(run: dict, which: str) -> float:
+    """CPU seconds of the importing process and its phone-check helper."""
+    return run[f"{which}_cpu_s"] + (run[f"{which}_helper_cpu_s"] or 0)
+
+
 def _all_cpu(run: dict, which: str) -> float:
-    """CPU seconds of the importing process, its phone-check helper and, if
-    known, the server."""
-    return (
-        run[f"{which}_cpu_s"]
-        + (run[f"{which}_helper_cpu_s"] or 0)
-        + (run[f"{which}_server_cpu_s"] or 0)
-    )
+    """The client's CPU seconds and, if known, the server's."""
+    return _client_cpu(run, which) + (run[f"{which}_server_cpu_s"] or 0)
 
 
 def _report(args, generated, base, results, load_before) -> None:
@@ -418,7 +418,7 @@ def _report(args, generated, base, results, load_before) -> None:
             **r,
             "full_over_irreducible": round(r["full_s"] / base["seconds"], 2),
             "full_cpu_over_irreducible_cpu": round(
-                (r["full_cpu_s"] + (r["full_helper_cpu_s"] or 0)) / base["cpu"], 2
+                _client_cpu(r, "full") / base["cpu"], 2
             ),
             "reimport_over_full": round(r["reimport_1pct_s"] / r["full_s"], 3),
             "growth_4x": round(r["full_s"] / r["quarter_full_s"], 2),

@@ -5,7 +5,7 @@ contact points whose raw value changed are checked again. A new person's
 contact points are checked as they are streamed into the database.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
 
@@ -20,16 +20,14 @@ _COLUMNS = ["kind", "raw", "address", "problem", "priority"]
 
 
 def _checked(
-    owner_id: int, kind: str, raw: str, priority: int, phones: Mapping | Answers
+    owner_id: int, kind: str, raw: str, priority: int, phones: Answers
 ) -> tuple:
     found = phones.get(raw) if kind != "email" else None
     address, problem = found or check_contact(kind, raw)
     return (owner_id, kind, raw, address, problem, priority)
 
 
-def _new_rows(
-    owners: Iterable[tuple[int, Points]], phones: Mapping | Answers
-) -> Iterator[tuple]:
+def _new_rows(owners: Iterable[tuple[int, Points]], phones: Answers) -> Iterator[tuple]:
     for owner_id, points in owners:
         for kind, raw, priority in points:
             if raw:
@@ -58,17 +56,17 @@ def sync(
     owner_column: str,
     new: Iterable[tuple[int, Points]],
     changed: dict[int, Points],
-    phones: Mapping[str, tuple] | Answers | None = None,
+    phones: Answers,
 ) -> set[int]:
     """Insert, update or deactivate contact points; returns ids to re-verify.
 
     `new` yields (owner id, points) of people who have none yet; `changed`
     maps the id of a person whose row changed to their points. The returned
     ids are contact points that now hold a different value (or none): their
-    open problems are settled by this import. `phones` holds phone numbers
-    already checked (raw -> (E.164, reason)); others are checked here.
+    open problems are settled by this import. `phones` gives the answers of
+    numbers checked in the helper process (phone_checks.py); a number it does
+    not know is checked here.
     """
-    phones = phones or {}
     table = ContactPoint.__table__
     bulk_insert(table, [owner_column, *_COLUMNS], _new_rows(new, phones))
 

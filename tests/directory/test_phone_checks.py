@@ -17,7 +17,7 @@ def _die(raws: list[str]) -> None:
     os._exit(1)
 
 
-def _spy_on_results(monkeypatch) -> list[tuple[str, int]]:
+def _spy_on_results(monkeypatch) -> list[tuple[str, phone_checks.Answers]]:
     """Lower the threshold so a small district uses the helper; note answers."""
     used = []
     real = phone_checks.PhoneChecks.results
